@@ -1,0 +1,76 @@
+"""Where the Hydra configs live, the resolvers they use, and composing them outside the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf, open_dict
+
+
+def config_dir() -> str:
+    """``conf/`` inside an installed wheel, else the repository's top-level ``conf/``."""
+    packaged = Path(__file__).parent / "conf"
+    if packaged.is_dir():
+        return str(packaged)
+    return str(Path(__file__).resolve().parents[2] / "conf")
+
+
+def dataset_name(path: str) -> str:
+    """A short corpus name from a path: ``.../mr/split_seed13`` gives ``mr-split_seed13``."""
+    parts = Path(str(path).rstrip("/")).parts
+    if not parts:
+        return "data"
+    name = parts[-1].split(".")[0]
+    if len(parts) > 1 and (name.startswith(("split", "fold")) or name in ("data", "train")):
+        name = f"{parts[-2]}-{name}"
+    return name
+
+
+def local_artifacts(tracking_uri: str, folder: str) -> str | None:
+    """Artifact folder for a local store (SQLite or file); None lets a server choose."""
+    return folder if tracking_uri.startswith(("sqlite:", "file:", "/")) else None
+
+
+def _package_path(package: str, relative: str = "") -> str:
+    from wordlab.data.corpus import package_path
+
+    return package_path(package, relative)
+
+
+def register_resolvers() -> None:
+    """Resolvers used in ``conf/``; safe to call more than once."""
+    resolvers: dict[str, Any] = {
+        "wordlab.cwd": os.getcwd,
+        "wordlab.package": _package_path,
+        "wordlab.dataset_name": dataset_name,
+        "wordlab.local_artifacts": local_artifacts,
+    }
+    for name, function in resolvers.items():
+        if not OmegaConf.has_resolver(name):
+            OmegaConf.register_new_resolver(name, function)
+
+
+def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictConfig:
+    """Compose ``conf/<config_name>.yaml`` with overrides, as ``wordlab-train`` would.
+
+    The returned config has no ``hydra`` node, but ``${hydra:...}`` values (run name, output
+    folder) resolve as in a command-line run.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.core.hydra_config import HydraConfig
+
+    register_resolvers()
+    GlobalHydra.instance().clear()
+    with initialize_config_dir(config_dir=config_dir(), version_base="1.3"):
+        cfg = hydra_compose(config_name, overrides=list(overrides), return_hydra_config=True)
+    with open_dict(cfg):
+        cfg.hydra.runtime.output_dir = OmegaConf.select(cfg, "hydra.run.dir")
+    HydraConfig.instance().set_config(cfg)
+    with open_dict(cfg):
+        del cfg["hydra"]
+    return cfg

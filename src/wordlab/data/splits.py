@@ -1,0 +1,152 @@
+"""Turn raw splits into ``train``/``validation``/``test`` with ``text`` and integer ``label``."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import datasets
+
+from wordlab.data.errors import DataError
+
+log = logging.getLogger(__name__)
+
+
+def select_fields(
+    raw: datasets.DatasetDict,
+    text_field: str,
+    label_field: str,
+    source: str,
+    require_train: bool = True,
+) -> datasets.DatasetDict:
+    """Rename the text and label fields to ``text`` and ``label``, checking they exist."""
+    if require_train and "train" not in raw:
+        raise DataError(f"{source}: no train split; found splits {sorted(raw)}")
+    selected = {}
+    for split, dataset in raw.items():
+        for option, field in (("data.text_field", text_field), ("data.label_field", label_field)):
+            if field not in dataset.column_names:
+                raise DataError(
+                    f"{source}: split {split} has no column {field!r} ({option}); "
+                    f"available columns: {dataset.column_names}"
+                )
+        dataset = dataset.rename_columns(
+            {f: t for f, t in ((text_field, "text"), (label_field, "label")) if f != t}
+        )
+        selected[split] = dataset
+    return datasets.DatasetDict(selected)
+
+
+def drop_empty(raw: datasets.DatasetDict, source: str) -> dict[str, int]:
+    """Remove rows with empty text in place; return how many each split lost."""
+    skipped = {}
+    for split in list(raw):
+        before = raw[split].num_rows
+        if before == 0:
+            raise DataError(f"{source}: split {split} is empty")
+        raw[split] = raw[split].filter(
+            lambda texts: [isinstance(t, str) and bool(t.strip()) for t in texts],
+            batched=True,
+            input_columns="text",
+        )
+        skipped[split] = before - raw[split].num_rows
+        if skipped[split]:
+            log.warning("%s: skipped %d rows of split %s with empty text", source, skipped[split], split)
+        if raw[split].num_rows == 0:
+            raise DataError(f"{source}: every text in split {split} is empty")
+    return skipped
+
+
+def encode_labels(
+    raw: datasets.DatasetDict,
+    source: str,
+    label_names: Sequence[str] | None = None,
+    classes: Sequence[str] | None = None,
+) -> list[str]:
+    """Replace labels by class indices in place; return the class names.
+
+    Class names come from ``classes`` (a trained model's label set), else from a
+    ``ClassLabel`` feature, else from ``label_names`` for integer labels 0..K-1, else from the
+    sorted label values of the training split. A label that is not among the class names
+    (for example a test label training never saw) is an error.
+    """
+    reference = "train" if "train" in raw and classes is None else next(iter(raw))
+    feature = raw[reference].features["label"]
+    if isinstance(feature, datasets.ClassLabel):
+        value_names: dict[Any, str] = dict(enumerate(feature.names))
+        names = list(feature.names)
+    else:
+        values = raw[reference].unique("label")
+        if None in values:
+            raise DataError(f"{source}: some rows of split {reference} have no label")
+        values = sorted(values)
+        if label_names and values == list(range(len(values))) and len(label_names) >= len(values):
+            value_names = {i: str(label_names[i]) for i in range(len(label_names))}
+            names = [str(n) for n in label_names]
+        else:
+            value_names = {v: str(v) for v in values}
+            names = [str(v) for v in values]
+    if classes is not None:
+        names = [str(c) for c in classes]
+        if not isinstance(feature, datasets.ClassLabel):
+            value_names = {}
+    position = {n: i for i, n in enumerate(names)}
+    for split, dataset in raw.items():
+        unknown = [v for v in dataset.unique("label") if value_names.get(v, str(v)) not in position]
+        if unknown:
+            shown = sorted(repr(v) for v in unknown)[:10]
+            expected = "the model's classes" if classes is not None else "the train split's labels"
+            raise DataError(
+                f"{source}: split {split} has labels {shown} that are not among {expected}: {names}"
+            )
+        raw[split] = dataset.map(
+            lambda labels: {"label": [position[value_names.get(v, str(v))] for v in labels]},
+            batched=True,
+            input_columns="label",
+            features=datasets.Features({**dataset.features, "label": datasets.ClassLabel(names=names)}),
+        )
+    return names
+
+
+def carve_splits(
+    raw: datasets.DatasetDict,
+    source: str,
+    validation_fraction: float,
+    test_fraction: float,
+    seed: int,
+    fold: int | None = None,
+    fold_field: str = "fold",
+) -> datasets.DatasetDict:
+    """Make sure ``test`` and ``validation`` exist, cutting them from ``train`` if needed.
+
+    With ``fold`` set, the rows of ``train`` whose ``fold_field`` equals it become the test
+    split (k-fold cross-validation). Cuts are stratified by label and seeded. Without a
+    ``train`` split (files to evaluate on) the splits are returned as they are.
+    """
+    if "train" not in raw:
+        return raw
+    train = raw["train"]
+    splits = dict(raw)
+    if fold is not None:
+        if fold_field not in train.column_names:
+            raise DataError(
+                f"{source}: data.fold={fold} needs a {fold_field!r} column (data.fold_field); "
+                f"available columns: {train.column_names}"
+            )
+        folds = train.unique(fold_field)
+        if fold not in folds:
+            raise DataError(f"{source}: data.fold={fold} is not among the folds {sorted(folds)}")
+        in_fold = [f == fold for f in train[fold_field]]
+        splits["test"] = train.select([i for i, x in enumerate(in_fold) if x])
+        train = train.select([i for i, x in enumerate(in_fold) if not x])
+    elif "test" not in splits:
+        cut = train.train_test_split(test_size=test_fraction, stratify_by_column="label", seed=seed)
+        train, splits["test"] = cut["train"], cut["test"]
+    if "validation" not in splits:
+        cut = train.train_test_split(
+            test_size=validation_fraction, stratify_by_column="label", seed=seed
+        )
+        train, splits["validation"] = cut["train"], cut["test"]
+    splits["train"] = train
+    return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})

@@ -1,0 +1,105 @@
+"""``wordlab-eval``: score a finished run on a split of its data or on other data."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from wordlab.config import config_dir, register_resolvers
+
+if TYPE_CHECKING:
+    from wordlab.data import TextDataModule
+    from wordlab.predictor import Predictor
+
+log = logging.getLogger(__name__)
+
+
+def score(
+    predictor: Predictor, datamodule: TextDataModule, split: str, batch_size: int = 256
+) -> dict[str, Any]:
+    """Accuracy, macro F1, confusion matrix and probabilities of ``predictor`` on a split."""
+    import torch
+    from torchmetrics.functional.classification import multiclass_confusion_matrix
+
+    datamodule.layout = predictor.system.encoder.input_layout
+    datamodule.eval_batch_size = batch_size
+    system = predictor.system
+    probabilities, gold = [], []
+    with torch.no_grad():
+        for batch in datamodule.dataloader(split):
+            batch = {k: v.to(system.device) for k, v in batch.items()}
+            probabilities.append(system(batch).softmax(-1).float().cpu())
+            gold.append(batch["label"].cpu())
+    probs, labels = torch.cat(probabilities), torch.cat(gold)
+    confusion = multiclass_confusion_matrix(
+        probs.argmax(1), labels, num_classes=len(predictor.label_names)
+    )
+    return {"confusion": confusion, "probabilities": probs, "labels": labels}
+
+
+def evaluate(cfg: DictConfig) -> dict[str, float]:
+    """Score the run ``cfg.run_id`` on ``cfg.split``; write and optionally log reports."""
+    from hydra.utils import instantiate
+
+    from wordlab.predictor import find_checkpoint, load_checkpoint
+    from wordlab.tracking import reports
+    from wordlab.tracking.mlflow_run import RunRecorder
+
+    from mlflow.tracking import MlflowClient
+
+    predictor = load_checkpoint(find_checkpoint(cfg.run_id, cfg.tracking_uri), cfg.run_id)
+    overrides = {k: v for k, v in OmegaConf.to_container(cfg.data).items() if v is not None}
+    data_cfg = {**predictor.config["data"], **overrides}
+    datamodule = instantiate(
+        data_cfg, vocab=predictor.vocab, classes=predictor.label_names, _convert_="partial"
+    )
+    datamodule.prepare()
+    result = score(predictor, datamodule, cfg.split, cfg.batch_size)
+    table = reports.per_class_scores(result["confusion"], predictor.label_names)
+    confusion = result["confusion"]
+    metrics = {
+        "acc": float(confusion.diagonal().sum() / confusion.sum()),
+        "f1_macro": float(table["f1"].mean()),
+        "size": float(confusion.sum()),
+    }
+    name = cfg.split if "path" not in overrides else f"{datamodule.name}-{cfg.split}"
+    folder = Path(cfg.paths.run_dir) / "eval" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    table.to_csv(folder / "per_class.csv", index=False)
+    reports.confusion_figure(confusion, predictor.label_names, folder / "confusion_matrix.png")
+    reports.write_predictions(
+        folder / "predictions.jsonl",
+        datamodule.texts(cfg.split),
+        result["labels"].tolist(),
+        result["probabilities"],
+        predictor.label_names,
+    )
+    if cfg.log_to_run:
+        recorder = RunRecorder(MlflowClient(cfg.tracking_uri), cfg.run_id)
+        recorder.log_metrics({f"eval/{name}/{k}": v for k, v in metrics.items()})
+        recorder.log_artifacts([folder], f"eval/{name}")
+    print(f"run {cfg.run_id} on {datamodule.name} split {cfg.split}:")
+    print(table.to_string(index=False))
+    print(json.dumps(metrics))
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
+def _main(cfg: DictConfig) -> None:
+    evaluate(cfg)
+
+
+def main() -> None:
+    """Console entry point of ``wordlab-eval``."""
+    register_resolvers()
+    _main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Bag of embeddings with hashed word n-grams (Joulin et al., 2016, "Bag of Tricks for
+Efficient Text Classification", the fastText classifier)."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+# fastText's multiplier for hashing a word n-gram from its word ids.
+NGRAM_HASH = 116_049_371
+
+
+def hashed_ngrams(
+    token_ids: torch.Tensor, offsets: torch.Tensor, ngrams: int, buckets: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hash every word n-gram (2 <= n <= ``ngrams``) of each document into ``buckets``.
+
+    Args:
+        token_ids: Word ids of all documents back to back, shape (N,).
+        offsets: Start of each document in ``token_ids``, shape (B,).
+        ngrams: Longest n-gram; 1 gives no n-grams.
+        buckets: Number of hash buckets.
+
+    Returns:
+        Bucket ids, shape (M,), and the document each belongs to, shape (M,).
+    """
+    lengths = torch.diff(offsets, append=offsets.new_tensor([token_ids.numel()]))  # (B,)
+    document = torch.repeat_interleave(torch.arange(offsets.numel(), device=offsets.device), lengths)
+    ids, owners = [], []
+    for n in range(2, ngrams + 1):
+        if token_ids.numel() < n:
+            break
+        span = token_ids.numel() - n + 1
+        same_document = document[:span] == document[n - 1 :]  # (N - n + 1,)
+        hashed = token_ids[:span].long()
+        for j in range(1, n):
+            hashed = hashed * NGRAM_HASH + token_ids[j : j + span]
+        ids.append(torch.remainder(hashed[same_document], buckets))
+        owners.append(document[:span][same_document])
+    if not ids:
+        empty = token_ids.new_zeros(0, dtype=torch.long)
+        return empty, empty
+    return torch.cat(ids), torch.cat(owners)
+
+
+class BagEncoder(nn.Module):
+    """Mean of the word vectors and hashed n-gram vectors of each document.
+
+    Unlike the CNN and RNN encoders it reads token ids, flat and back to back with offsets
+    (no padding), because n-grams are hashed from ids and ``embedding_bag`` is the fast path
+    for a mean of rows. Its output feeds the same classification head.
+
+    Args:
+        input_dim: Size of the word vectors (and of the n-gram vectors).
+        ngrams: Longest word n-gram added to the bag (1: words only; fastText's default 1,
+            its text-classification results use 2).
+        buckets: Hash buckets for n-grams (fastText: 2,000,000).
+        dropout: Dropout on the document vector.
+        sparse: Sparse gradients for the n-gram table (pair with a sparse-capable optimizer).
+    """
+
+    input_layout = "flat"
+
+    def __init__(
+        self,
+        input_dim: int,
+        ngrams: int = 1,
+        buckets: int = 2_000_000,
+        dropout: float = 0.0,
+        sparse: bool = False,
+    ) -> None:
+        super().__init__()
+        if ngrams < 1:
+            raise ValueError(f"model.ngrams must be at least 1, got {ngrams}")
+        self.ngrams = ngrams
+        self.buckets = buckets
+        self.ngram_embedding = (
+            nn.Embedding(buckets, input_dim, sparse=sparse) if ngrams > 1 else None
+        )
+        if self.ngram_embedding is not None:
+            nn.init.uniform_(self.ngram_embedding.weight, -1.0 / input_dim, 1.0 / input_dim)
+        self.dropout = nn.Dropout(dropout)
+        self._output_dim = input_dim
+
+    @property
+    def output_dim(self) -> int:
+        return self._output_dim
+
+    def forward(
+        self, token_ids: torch.Tensor, offsets: torch.Tensor, word_embedding: nn.Embedding
+    ) -> torch.Tensor:
+        """Encode a batch.
+
+        Args:
+            token_ids: Word ids of all documents back to back, shape (N,).
+            offsets: Start of each document in ``token_ids``, shape (B,).
+            word_embedding: The word vector table, (vocabulary size, input_dim).
+
+        Returns:
+            Document vectors, shape (B, input_dim).
+        """
+        total = F.embedding_bag(
+            token_ids, word_embedding.weight, offsets, mode="sum", sparse=word_embedding.sparse
+        )  # (B, D)
+        count = torch.diff(offsets, append=offsets.new_tensor([token_ids.numel()])).to(total)
+        if self.ngram_embedding is not None:
+            ngram_ids, owner = hashed_ngrams(token_ids, offsets, self.ngrams, self.buckets)
+            total = total.index_add(0, owner, self.ngram_embedding(ngram_ids))  # (B, D)
+            count = count + torch.bincount(owner, minlength=offsets.numel()).to(total)
+        return self.dropout(total / count.clamp(min=1).unsqueeze(1))  # (B, D)

@@ -1,0 +1,151 @@
+"""``TextClassifier``: embedding, encoder and head, with loss, metrics and optimization."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytorch_lightning as pl
+import torch
+from torch import nn
+from torch.nn import functional as F
+from torchmetrics import ConfusionMatrix, MaxMetric, MetricCollection
+from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
+
+from wordlab.embeddings.base import InitialEmbeddings
+from wordlab.models.heads import ClassificationHead
+
+
+def _metrics(num_classes: int) -> MetricCollection:
+    return MetricCollection(
+        {
+            "acc": MulticlassAccuracy(num_classes, average="micro"),
+            "f1_macro": MulticlassF1Score(num_classes, average="macro"),
+        }
+    )
+
+
+class TextClassifier(pl.LightningModule):
+    """Classify texts: look up word vectors, encode them, map features to class logits.
+
+    Args:
+        encoder: A module from ``wordlab.models`` (its ``input_layout`` says which batch it reads).
+        embeddings: The initial word-vector table (from the ``embedding`` group).
+        label_names: Class names, index order.
+        optimizer: Partial optimizer; called with the trainable parameters.
+        scheduler: Partial learning-rate scheduler, called with the optimizer, or None.
+        scheduler_interval: ``epoch`` or ``step``.
+        max_norm: Kim's max-norm constraint on the output weights (None: off).
+    """
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        embeddings: InitialEmbeddings,
+        label_names: list[str],
+        optimizer: Callable[..., torch.optim.Optimizer],
+        scheduler: Callable[..., Any] | None = None,
+        scheduler_interval: str = "epoch",
+        max_norm: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.label_names = list(label_names)
+        num_classes = len(self.label_names)
+        self.embedding = nn.Embedding.from_pretrained(
+            embeddings.weight.clone(), freeze=embeddings.freeze, padding_idx=0
+        )
+        self.encoder = encoder
+        self.head = ClassificationHead(encoder.output_dim, num_classes, max_norm)
+        self.optimizer_factory = optimizer
+        self.scheduler_factory = scheduler
+        self.scheduler_interval = scheduler_interval
+        self.train_metrics = _metrics(num_classes).clone(prefix="train/")
+        self.val_metrics = _metrics(num_classes).clone(prefix="val/")
+        self.test_metrics = _metrics(num_classes).clone(prefix="test/")
+        self.test_confusion = ConfusionMatrix(task="multiclass", num_classes=num_classes)
+        self.val_acc_best = MaxMetric()
+        self.test_outputs: list[tuple[torch.Tensor, torch.Tensor]] = []
+        # Config, vocabulary and label names, stored in every checkpoint so that a checkpoint
+        # alone rebuilds the model and its tokenizer (see ``wordlab.predictor``).
+        self.run_metadata: dict[str, Any] = {}
+
+    def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Class logits, shape (B, num_classes), for a padded or flat batch."""
+        if self.encoder.input_layout == "flat":
+            features = self.encoder(batch["token_ids"], batch["offsets"], self.embedding)  # (B, H)
+        else:
+            embedded = self.embedding(batch["input_ids"])  # (B, T, D)
+            features = self.encoder(embedded, batch["mask"])  # (B, H)
+        return self.head(features)  # (B, C)
+
+    def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        logits = self(batch)
+        return F.cross_entropy(logits, batch["label"]), logits
+
+    def training_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        loss, logits = self._step(batch)
+        size = len(batch["label"])
+        self.train_metrics.update(logits, batch["label"])
+        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=size)
+        return loss
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        self.head.apply_max_norm()
+
+    def on_train_epoch_end(self) -> None:
+        self.log_dict(self.train_metrics.compute())
+        self.train_metrics.reset()
+
+    def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, logits = self._step(batch)
+        self.val_metrics.update(logits, batch["label"])
+        self.log("val/loss", loss, on_epoch=True, prog_bar=True, batch_size=len(batch["label"]))
+
+    def on_validation_epoch_end(self) -> None:
+        metrics = self.val_metrics.compute()
+        self.val_metrics.reset()
+        if not self.trainer.sanity_checking:
+            self.val_acc_best.update(metrics["val/acc"])
+            metrics["val/acc_best"] = self.val_acc_best.compute()
+        self.log_dict(metrics, prog_bar=True)
+
+    def on_test_epoch_start(self) -> None:
+        self.test_outputs = []
+
+    def test_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
+        loss, logits = self._step(batch)
+        self.test_metrics.update(logits, batch["label"])
+        self.test_confusion.update(logits, batch["label"])
+        self.test_outputs.append((batch["index"].cpu(), logits.softmax(-1).float().cpu()))
+        self.log("test/loss", loss, on_epoch=True, batch_size=len(batch["label"]))
+
+    def on_test_epoch_end(self) -> None:
+        self.log_dict(self.test_metrics.compute())
+        self.test_metrics.reset()
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["wordlab"] = self.run_metadata
+
+    def configure_optimizers(self) -> Any:
+        optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
+        if self.scheduler_factory is None:
+            return optimizer
+        scheduler = self.scheduler_factory(optimizer=optimizer)
+        return {
+            "optimizer": optimizer,
+            "lr_scheduler": {
+                "scheduler": scheduler,
+                "interval": self.scheduler_interval,
+                "monitor": "val/loss",
+            },
+        }
+
+    def test_report(self) -> dict[str, torch.Tensor]:
+        """Confusion matrix (gold x predicted), row indices and probabilities of the last test."""
+        report = {
+            "confusion": self.test_confusion.compute().cpu(),
+            "indices": torch.cat([i for i, _ in self.test_outputs]),
+            "probabilities": torch.cat([p for _, p in self.test_outputs]),
+        }
+        self.test_confusion.reset()
+        return report

@@ -1,0 +1,1 @@
+"""MLflow tracking: run naming, tags, config and artifact logging."""
