@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from wordlab.config import config_dir, register_resolvers
+from wordlab.config import config_dir, dataset_name, register_resolvers
 
 if TYPE_CHECKING:
     from wordlab.data import TextDataModule
@@ -26,7 +26,7 @@ def score(
     import torch
     from torchmetrics.functional.classification import multiclass_confusion_matrix
 
-    datamodule.layout = predictor.system.encoder.input_layout
+    datamodule.layout = predictor.system.input_layout
     datamodule.eval_batch_size = batch_size
     system = predictor.system
     probabilities, gold = [], []
@@ -45,15 +45,17 @@ def score(
 def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Score the run ``cfg.run_id`` on ``cfg.split``; write and optionally log reports."""
     from hydra.utils import instantiate
+    from mlflow.tracking import MlflowClient
 
     from wordlab.predictor import find_checkpoint, load_checkpoint
     from wordlab.tracking import reports
     from wordlab.tracking.mlflow_run import RunRecorder
 
-    from mlflow.tracking import MlflowClient
-
     predictor = load_checkpoint(find_checkpoint(cfg.run_id, cfg.tracking_uri), cfg.run_id)
-    overrides = {k: v for k, v in OmegaConf.to_container(cfg.data).items() if v is not None}
+    data_overrides: dict[str, Any] = OmegaConf.to_container(cfg.data)  # type: ignore[assignment]
+    overrides = {k: v for k, v in data_overrides.items() if v is not None}
+    if "path" in overrides:
+        overrides.setdefault("name", dataset_name(overrides["path"]))
     data_cfg = {**predictor.config["data"], **overrides}
     datamodule = instantiate(
         data_cfg, vocab=predictor.vocab, classes=predictor.label_names, _convert_="partial"

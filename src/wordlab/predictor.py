@@ -58,7 +58,7 @@ class Predictor:
     @torch.no_grad()
     def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
         """Class probabilities, shape (len(texts), num_classes)."""
-        split = TokenizedSplit.from_lists(self.encode(texts), self.system.encoder.input_layout)
+        split = TokenizedSplit.from_lists(self.encode(texts), self.system.input_layout)
         device = self.system.device
         outputs = []
         for start in range(0, len(split), batch_size):

@@ -93,8 +93,9 @@ def fit(cfg: DictConfig) -> TrainResult:
     logger = instantiate(cfg.logger) if cfg.get("logger") else None
     recorder = None
     if isinstance(logger, MLFlowLogger):
-        recorder = RunRecorder(logger.experiment, logger.run_id)
-        recorder.log_params(flatten(OmegaConf.to_container(cfg, resolve=True)))
+        recorder = RunRecorder(logger.experiment, str(logger.run_id))
+        resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+        recorder.log_params(flatten(resolved))
         recorder.set_tags(
             {
                 **git_tags(Path(__file__).parent),
@@ -120,9 +121,7 @@ def type_name(node: DictConfig) -> str:
     return str(node.get("_target_", "")).rsplit(".", 1)[-1]
 
 
-def _fit(
-    cfg: DictConfig, logger: Any, recorder: RunRecorder | None, run_dir: Path
-) -> TrainResult:
+def _fit(cfg: DictConfig, logger: Any, recorder: RunRecorder | None, run_dir: Path) -> TrainResult:
     from hydra.utils import instantiate
 
     datamodule, system = build(cfg)
@@ -133,6 +132,7 @@ def _fit(
         embeddings_metrics = getattr(system, "embedding_metrics", {})
         if embeddings_metrics:
             recorder.log_metrics(embeddings_metrics)
+        assert datamodule.vocab is not None
         datamodule.vocab.save(run_dir / "vocab.json")
         (run_dir / "labels.json").write_text(json.dumps(datamodule.label_names))
         recorder.log_artifacts([run_dir / "vocab.json", run_dir / "labels.json"])
@@ -178,9 +178,7 @@ def _log_test_report(
     reports.write_predictions(
         folder / "predictions.jsonl", texts, gold, report["probabilities"][order], names
     )
-    recorder.log_metrics(
-        {f"test/f1/{row.label}": row.f1 for row in table.itertuples()}
-    )
+    recorder.log_metrics({f"test/f1/{row.label}": row.f1 for row in table.itertuples()})
     recorder.log_artifacts([folder], "test")
 
 

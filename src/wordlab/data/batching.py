@@ -65,7 +65,9 @@ class TokenizedSplit(Dataset):
     def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
         index = torch.as_tensor(indices, dtype=torch.long)  # (B,)
         starts, lengths = self.starts[index], self.lengths[index]  # (B,), (B,)
-        pieces = [self.ids[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)]
+        pieces = [
+            self.ids[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)
+        ]
         batch = {"label": self.labels[index], "index": index}
         if self.layout == "flat":
             batch["token_ids"] = torch.cat(pieces)  # (N,)

@@ -1,9 +1,10 @@
 """Load a labelled text corpus into a ``DatasetDict`` with ``text`` and ``label`` columns.
 
-Every corpus goes through Hugging Face ``datasets``: a hub name (``load_dataset(name)``), a
-local folder of split files (``train``/``validation``/``test`` as JSON Lines, JSON, CSV, TSV or
-Parquet, optionally gzipped), explicit ``data_files``, or a folder with one sub-folder of
-``.txt`` documents per label (the embedded BBC News corpus has that layout).
+Every corpus goes through Hugging Face ``datasets``: a hub name or a local copy of a hub
+dataset repository (``load_dataset(path, name)``), a local folder of split files
+(``train``/``validation``/``test`` as JSON Lines, JSON, CSV, TSV or Parquet, optionally gzipped),
+explicit ``data_files``, or a folder with one sub-folder of ``.txt`` documents per label (the
+embedded BBC News corpus has that layout).
 """
 
 from __future__ import annotations
@@ -53,6 +54,11 @@ def _split_files(folder: Path) -> dict[str, list[str]]:
     return files
 
 
+def is_hub_repository(folder: Path) -> bool:
+    """A local clone of a hub dataset: a dataset card (README.md) or a ``data/`` folder."""
+    return (folder / "README.md").is_file() or (folder / "data").is_dir()
+
+
 def local_files(path: str | Path) -> list[Path]:
     """The files a local ``path`` stands for (for fingerprints); empty for hub names."""
     path = Path(path)
@@ -63,6 +69,8 @@ def local_files(path: str | Path) -> list[Path]:
     split_files = _split_files(path)
     if split_files:
         return [Path(f) for fs in split_files.values() for f in fs]
+    if is_hub_repository(path):
+        return sorted(p for p in path.rglob("*") if p.is_file() and ".git" not in p.parts)
     return sorted(p for p in path.glob("*/*.txt") if p.is_file())
 
 
@@ -95,23 +103,46 @@ def read_label_folders(folder: Path, encoding_errors: str = "strict") -> dataset
             labels.append(label_dir.name)
             files.append(str(file.relative_to(folder)))
     if not texts:
-        raise DataError(f"{folder}: no <label>/*.txt documents found")
+        found = sorted(p.name for p in folder.iterdir())[:20]
+        raise DataError(
+            f"{folder}: no train/validation/test files (.jsonl, .json, .csv, .tsv, .parquet, "
+            f"optionally .gz) and no <label>/*.txt documents; found {found}"
+        )
     return datasets.DatasetDict(
         {"train": datasets.Dataset.from_dict({"text": texts, "label": labels, "file": files})}
     )
 
 
 def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -> Any:
-    for files in data_files.values():
-        for file in files:
-            check_utf8(Path(file))
-    if builder == "csv" and all(_suffix(Path(f)) == ".tsv" for fs in data_files.values() for f in fs):
+    if builder != "parquet":
+        for files in data_files.values():
+            for file in files:
+                check_utf8(Path(file))
+    if builder == "csv" and all(
+        _suffix(Path(f)) == ".tsv" for fs in data_files.values() for f in fs
+    ):
         kwargs.setdefault("sep", "\t")
+    loaded = {}
+    for split, files in data_files.items():  # one split at a time: extra columns may differ
+        try:
+            loaded[split] = datasets.load_dataset(
+                builder, data_files=files, split="train", **kwargs
+            )
+        except datasets.exceptions.DatasetGenerationError as error:
+            cause = error.__cause__ or error
+            raise DataError(f"could not read {files}: {cause}") from error
+    return loaded
+
+
+def load_hub(path: str, name: str | None, revision: str | None) -> Any:
+    """``load_dataset`` on a hub name or a local copy of a hub dataset repository."""
     try:
-        return datasets.load_dataset(builder, data_files=data_files, **kwargs)
-    except datasets.exceptions.DatasetGenerationError as error:
-        cause = error.__cause__ or error
-        raise DataError(f"could not read {sorted(data_files.values())}: {cause}") from error
+        return datasets.load_dataset(path, name, revision=revision)
+    except (FileNotFoundError, ConnectionError, ValueError) as error:
+        raise DataError(
+            f"could not load dataset {path!r} (option data.path) from the Hugging Face hub or its "
+            f"cache: {error}"
+        ) from error
 
 
 def load_raw(
@@ -128,17 +159,24 @@ def load_raw(
     """
     local = Path(path).expanduser()
     if data_files:
-        files = {"train": data_files} if isinstance(data_files, str) else dict(data_files)
-        files = {SPLIT_ALIASES.get(k, k): [v] if isinstance(v, str) else list(v) for k, v in files.items()}
-        for split_files in files.values():
-            for file in split_files:
+        given = {"train": data_files} if isinstance(data_files, str) else dict(data_files)
+        files: dict[str, list[str]] = {
+            SPLIT_ALIASES.get(k, k): [v] if isinstance(v, str) else list(v)
+            for k, v in given.items()
+        }
+        for listed in files.values():
+            for file in listed:
                 if not Path(file).is_file():
                     raise DataError(f"data file {file} does not exist (option data.data_files)")
-        builder = path if path in set(BUILDERS.values()) else BUILDERS.get(
-            _suffix(Path(next(iter(files.values()))[0])), ""
+        builder = (
+            path
+            if path in set(BUILDERS.values())
+            else BUILDERS.get(_suffix(Path(next(iter(files.values()))[0])), "")
         )
         if not builder:
-            raise DataError(f"cannot tell the format of {files}; use .jsonl, .json, .csv, .tsv or .parquet")
+            raise DataError(
+                f"cannot tell the format of {files}; use .jsonl, .json, .csv, .tsv or .parquet"
+            )
         loaded = _load_files(builder, files)
     elif local.is_file():
         builder = BUILDERS.get(_suffix(local), "")
@@ -146,12 +184,14 @@ def load_raw(
             raise DataError(f"{local}: unknown file type; expected one of {sorted(BUILDERS)}")
         loaded = _load_files(builder, {"train": [str(local)]})
     elif local.is_dir():
-        split_files = _split_files(local)
-        if split_files:
-            builders = {BUILDERS[_suffix(Path(f))] for fs in split_files.values() for f in fs}
+        found_files = _split_files(local)
+        if found_files:
+            builders = {BUILDERS[_suffix(Path(f))] for fs in found_files.values() for f in fs}
             if len(builders) > 1:
                 raise DataError(f"{local}: split files mix formats {sorted(builders)}")
-            loaded = _load_files(builders.pop(), split_files)
+            loaded = _load_files(builders.pop(), found_files)
+        elif is_hub_repository(local):
+            loaded = load_hub(str(local), name, revision)
         elif any(p.is_dir() for p in local.iterdir()):
             loaded = read_label_folders(local, encoding_errors)
         else:
@@ -163,7 +203,7 @@ def load_raw(
     elif path.startswith((".", "/", "~")) or local.suffix:
         raise DataError(f"data path {path} does not exist (option data.path)")
     else:
-        loaded = datasets.load_dataset(path, name, revision=revision)
+        loaded = load_hub(path, name, revision)
     return datasets.DatasetDict(
         {SPLIT_ALIASES[k]: v for k, v in loaded.items() if k in SPLIT_ALIASES}
     )

@@ -151,7 +151,9 @@ class TextDataModule(pl.LightningDataModule):
         paths = (
             [data_files]
             if isinstance(data_files, str)
-            else [f for v in (data_files or {}).values() for f in ([v] if isinstance(v, str) else v)]
+            else [
+                f for v in (data_files or {}).values() for f in ([v] if isinstance(v, str) else v)
+            ]
         )
         for file in [Path(p) for p in paths] or corpus.local_files(self.path):
             stat = file.stat()
@@ -206,7 +208,9 @@ class TextDataModule(pl.LightningDataModule):
             self.settings["fold"],
             self.settings["fold_field"],
         )
-        tokenized = prepare.tokenize(raw, self.tokenizer, self.settings["max_length"], self.num_proc)
+        tokenized = prepare.tokenize(
+            raw, self.tokenizer, self.settings["max_length"], self.num_proc
+        )
         counts = {}
         if self.vocab is None:
             counts = prepare.count_tokens(tokenized["train"])
@@ -282,7 +286,7 @@ class TextDataModule(pl.LightningDataModule):
         return DataLoader(
             split,
             batch_sampler=sampler,
-            collate_fn=identity,
+            collate_fn=identity,  # type: ignore[arg-type]
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
         )

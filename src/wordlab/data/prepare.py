@@ -61,6 +61,10 @@ def numericalize(splits: datasets.DatasetDict, vocab: Vocabulary) -> datasets.Da
         ids_column = pa.chunked_array(columns, type=pa.list_(pa.int32()))
         return table.drop_columns(["tokens"]).append_column("input_ids", ids_column)
 
-    return splits.with_format("arrow").map(
-        to_ids, batched=True, batch_size=10_000, desc="numericalize", load_from_cache_file=False
-    ).with_format(None)
+    return (
+        splits.with_format("arrow")
+        .map(
+            to_ids, batched=True, batch_size=10_000, desc="numericalize", load_from_cache_file=False
+        )
+        .with_format(None)
+    )

@@ -52,7 +52,9 @@ def drop_empty(raw: datasets.DatasetDict, source: str) -> dict[str, int]:
         )
         skipped[split] = before - raw[split].num_rows
         if skipped[split]:
-            log.warning("%s: skipped %d rows of split %s with empty text", source, skipped[split], split)
+            log.warning(
+                "%s: skipped %d rows of split %s with empty text", source, skipped[split], split
+            )
         if raw[split].num_rows == 0:
             raise DataError(f"{source}: every text in split {split} is empty")
     return skipped
@@ -95,7 +97,7 @@ def encode_labels(
     for split, dataset in raw.items():
         unknown = [v for v in dataset.unique("label") if value_names.get(v, str(v)) not in position]
         if unknown:
-            shown = sorted(repr(v) for v in unknown)[:10]
+            shown = sorted(unknown, key=str)[:10]
             expected = "the model's classes" if classes is not None else "the train split's labels"
             raise DataError(
                 f"{source}: split {split} has labels {shown} that are not among {expected}: {names}"
@@ -104,7 +106,9 @@ def encode_labels(
             lambda labels: {"label": [position[value_names.get(v, str(v))] for v in labels]},
             batched=True,
             input_columns="label",
-            features=datasets.Features({**dataset.features, "label": datasets.ClassLabel(names=names)}),
+            features=datasets.Features(
+                {**dataset.features, "label": datasets.ClassLabel(names=names)}
+            ),
         )
     return names
 

@@ -83,6 +83,7 @@ def make_tokenizer(name: str, lowercase: bool = True) -> Callable[[str], list[st
     """Build the tokenizer called ``name`` (``regex``, ``whitespace`` or ``spacy``)."""
     if name not in TOKENIZERS:
         raise ValueError(
-            f"unknown tokenizer {name!r} (option data.tokenizer); expected one of {sorted(TOKENIZERS)}"
+            f"unknown tokenizer {name!r} (option data.tokenizer); "
+            f"expected one of {sorted(TOKENIZERS)}"
         )
     return TOKENIZERS[name](lowercase=lowercase)

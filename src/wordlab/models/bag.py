@@ -26,7 +26,9 @@ def hashed_ngrams(
         Bucket ids, shape (M,), and the document each belongs to, shape (M,).
     """
     lengths = torch.diff(offsets, append=offsets.new_tensor([token_ids.numel()]))  # (B,)
-    document = torch.repeat_interleave(torch.arange(offsets.numel(), device=offsets.device), lengths)
+    document = torch.repeat_interleave(
+        torch.arange(offsets.numel(), device=offsets.device), lengths
+    )
     ids, owners = [], []
     for n in range(2, ngrams + 1):
         if token_ids.numel() < n:

@@ -55,7 +55,9 @@ class TextClassifier(pl.LightningModule):
             embeddings.weight.clone(), freeze=embeddings.freeze, padding_idx=0
         )
         self.encoder = encoder
-        self.head = ClassificationHead(encoder.output_dim, num_classes, max_norm)
+        self.input_layout: str = getattr(encoder, "input_layout", "padded")
+        features: int = encoder.output_dim  # type: ignore[assignment]
+        self.head = ClassificationHead(features, num_classes, max_norm)
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.scheduler_interval = scheduler_interval
@@ -71,7 +73,7 @@ class TextClassifier(pl.LightningModule):
 
     def forward(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         """Class logits, shape (B, num_classes), for a padded or flat batch."""
-        if self.encoder.input_layout == "flat":
+        if self.input_layout == "flat":
             features = self.encoder(batch["token_ids"], batch["offsets"], self.embedding)  # (B, H)
         else:
             embedded = self.embedding(batch["input_ids"])  # (B, T, D)

@@ -1,0 +1,82 @@
+"""Shared fixtures: every cache and store in a temporary folder, no network, tiny corpora."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+POSITIVE = ["good", "great", "fine", "lovely", "superb"]
+NEGATIVE = ["bad", "awful", "poor", "dull", "terrible"]
+FILLER = ["the", "movie", "plot", "was", "a", "story", "actors", "and", "very", "quite", "it"]
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point HF caches, the wordlab output folder and MLflow at a temporary folder, offline."""
+    root = tmp_path / "project"
+    root.mkdir()
+    monkeypatch.setenv("WORDLAB_ROOT", str(root))
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "hf" / "datasets"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf" / "datasets")
+    datasets.disable_progress_bars()
+    return root
+
+
+def sentence(rng: random.Random, label: str) -> str:
+    """A short review whose label is decided by one sentiment word."""
+    words = rng.sample(FILLER, 5)
+    cue = rng.choice(POSITIVE if label == "positive" else NEGATIVE)
+    words.insert(rng.randrange(len(words) + 1), cue)
+    return " ".join(words).capitalize() + "."
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def make_rows(n: int, seed: int) -> list[dict]:
+    rng = random.Random(seed)
+    labels = ["positive", "negative"] * (n // 2)
+    return [
+        {"text": sentence(rng, label), "label": label, "fold": i % 5}
+        for i, label in enumerate(labels)
+    ]
+
+
+@pytest.fixture
+def tiny_corpus(tmp_path: Path) -> Path:
+    """A folder with train/validation/test JSON Lines of a one-word sentiment task."""
+    folder = tmp_path / "tiny"
+    write_jsonl(folder / "train.jsonl", make_rows(200, 1))
+    write_jsonl(folder / "validation.jsonl", make_rows(40, 2))
+    write_jsonl(folder / "test.jsonl", make_rows(40, 3))
+    return folder
+
+
+@pytest.fixture
+def train_overrides(tiny_corpus: Path) -> list[str]:
+    """Overrides for a quick real training run on the tiny corpus."""
+    return [
+        "data=local",
+        f"data.path={tiny_corpus}",
+        "data.batch_size=16",
+        "embedding.embedding_dim=16",
+        "model.num_filters=8",
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+        "trainer.enable_model_summary=false",
+        "callbacks.progress_bar=null",
+        "system.optimizer.lr=0.01",
+    ]

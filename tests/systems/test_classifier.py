@@ -1,0 +1,52 @@
+from functools import partial
+
+import pytest
+import torch
+
+from wordlab.data import Vocabulary
+from wordlab.data.batching import TokenizedSplit
+from wordlab.embeddings import random_embeddings
+from wordlab.models import BagEncoder, CNNEncoder, RNNEncoder
+from wordlab.systems import TextClassifier
+
+VOCAB = Vocabulary(["<pad>", "<unk>"] + [f"w{i}" for i in range(20)])
+ROWS = [[2, 3, 4], [5], [6, 7, 8, 9, 10], [11, 12]]
+
+
+def system(encoder, freeze: bool = False) -> TextClassifier:
+    return TextClassifier(
+        encoder=encoder,
+        embeddings=random_embeddings(VOCAB, embedding_dim=6, freeze=freeze),
+        label_names=["a", "b", "c"],
+        optimizer=partial(torch.optim.SGD, lr=0.1),
+    )
+
+
+@pytest.mark.parametrize(
+    "encoder",
+    [
+        CNNEncoder(6, num_filters=4, kernel_sizes=[2]),
+        RNNEncoder(6, hidden_dim=3),
+        BagEncoder(6, ngrams=2, buckets=11),
+    ],
+    ids=["cnn", "rnn", "bag"],
+)
+def test_logits_for_each_encoder_layout(encoder) -> None:
+    model = system(encoder).eval()
+    batch = TokenizedSplit.from_lists(ROWS, encoder.input_layout).__getitems__([0, 1, 2, 3])
+    logits = model(batch)
+    assert logits.shape == (4, 3)
+    single = TokenizedSplit.from_lists(ROWS[2:3], encoder.input_layout).__getitems__([0])
+    assert torch.allclose(model(single)[0], logits[2], atol=1e-5)
+
+
+def test_frozen_embeddings_do_not_move() -> None:
+    model = system(CNNEncoder(6, num_filters=4, kernel_sizes=[2]), freeze=True)
+    optimizer = model.configure_optimizers()
+    before = model.embedding.weight.clone()
+    batch = TokenizedSplit.from_lists(ROWS, "padded").__getitems__([0, 1, 2, 3])
+    loss = torch.nn.functional.cross_entropy(model(batch), torch.tensor([0, 1, 2, 0]))
+    loss.backward()
+    optimizer.step()
+    assert torch.equal(model.embedding.weight, before)
+    assert all(p is not model.embedding.weight for g in optimizer.param_groups for p in g["params"])

@@ -1,0 +1,69 @@
+"""The console scripts, run as a user runs them."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).parent / args[0]
+    return subprocess.run(
+        [str(script), *args[1:]],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=600,
+    )
+
+
+def test_help_lists_the_groups(tmp_path: Path) -> None:
+    result = run("wordlab-train", "--help", cwd=tmp_path)
+    assert result.returncode == 0
+    assert "model: bag, cnn, rnn" in result.stdout
+
+
+def test_missing_data_path_is_named(tmp_path: Path) -> None:
+    result = run("wordlab-train", "data=local", cwd=tmp_path)
+    assert result.returncode != 0
+    assert "data.path" in result.stderr
+
+
+def test_train_eval_predict_round_trip(
+    train_overrides: list[str], isolated: Path, tmp_path: Path
+) -> None:
+    trained = run("wordlab-train", *train_overrides, "trainer.max_epochs=2", cwd=tmp_path)
+    assert trained.returncode == 0, trained.stderr[-3000:]
+    client = MlflowClient(f"sqlite:///{isolated / 'outputs' / 'mlflow.db'}")
+    [experiment] = [e for e in client.search_experiments() if e.name == "tiny"]
+    [finished] = client.search_runs([experiment.experiment_id])
+    assert finished.info.status == "FINISHED"
+    run_id = finished.info.run_id
+
+    evaluated = run("wordlab-eval", f"run_id={run_id}", "split=validation", cwd=tmp_path)
+    assert evaluated.returncode == 0, evaluated.stderr[-3000:]
+    scores = json.loads(evaluated.stdout.strip().splitlines()[-1])
+    assert scores["size"] == 40
+    assert client.get_run(run_id).data.metrics["eval/validation/acc"] == scores["acc"]
+
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"text": "A superb story.", "id": 7}\n{"text": "Dull and poor."}\n')
+    out = tmp_path / "out" / "predictions.jsonl"
+    predicted = run(
+        "wordlab-predict", f"run_id={run_id}", f"input={texts}", f"output={out}", cwd=tmp_path
+    )
+    assert predicted.returncode == 0, predicted.stderr[-3000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert rows[0]["id"] == 7 and rows[0]["prediction"] == "positive"
+    assert rows[1]["prediction"] == "negative"
+    assert set(rows[1]["probabilities"]) == {"negative", "positive"}
+
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"review": "x"}\n')
+    failed = run("wordlab-predict", f"run_id={run_id}", f"input={bad}", cwd=tmp_path)
+    assert failed.returncode != 0
+    assert "line 1 has no field 'text' (option text_field)" in failed.stderr

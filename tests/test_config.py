@@ -1,0 +1,93 @@
+"""Every option of every config group composes, and builds what it names."""
+
+from pathlib import Path
+
+import pytest
+import torch
+from hydra.utils import instantiate
+from omegaconf import OmegaConf
+
+from wordlab.config import compose, config_dir, dataset_name
+
+CONF = Path(config_dir())
+
+
+def options(group: str) -> list[str]:
+    return sorted(p.stem for p in (CONF / group).glob("*.yaml") if not p.stem.startswith("_"))
+
+
+def test_default_run_composes_and_names_itself() -> None:
+    cfg = compose()
+    assert cfg.run_name == "cnn-bbc_news-random"
+    assert cfg.logger.experiment_name == "bbc_news"
+    assert cfg.logger.tracking_uri.endswith("/outputs/mlflow.db")
+    assert Path(cfg.data.path).is_dir()  # the installed package's folder
+
+
+@pytest.mark.parametrize("option", options("data"))
+def test_data_options(option: str, tiny_corpus: Path) -> None:
+    extra = [f"data.path={tiny_corpus}"] if option == "local" else []
+    cfg = compose([f"data={option}", *extra])
+    data = instantiate(cfg.data)
+    assert data.name == cfg.data.name and data.name
+
+
+@pytest.mark.parametrize("option", options("model"))
+def test_model_options(option: str) -> None:
+    encoder = instantiate(compose([f"model={option}"]).model, input_dim=12)
+    assert encoder.output_dim > 0 and encoder.input_layout in ("padded", "flat")
+
+
+@pytest.mark.parametrize("option", options("embedding"))
+def test_embedding_options(option: str) -> None:
+    from wordlab.data import Vocabulary
+
+    table = instantiate(compose([f"embedding={option}"]).embedding)(
+        vocab=Vocabulary(["<pad>", "<unk>", "x"])
+    )
+    assert table.weight.shape[0] == 3
+
+
+@pytest.mark.parametrize("option", options("trainer"))
+def test_trainer_options(option: str) -> None:
+    cfg = compose([f"trainer={option}"])
+    if cfg.trainer.accelerator == "gpu" and not torch.cuda.is_available():
+        pytest.skip("no CUDA device")
+    assert instantiate(cfg.trainer, logger=False).max_epochs >= 1
+
+
+@pytest.mark.parametrize("option", options("logger"))
+def test_logger_options(option: str) -> None:
+    node = compose([f"logger={option}"]).get("logger")
+    assert (instantiate(node) if node else None) is not None or option == "none"
+
+
+@pytest.mark.parametrize("option", options("callbacks"))
+def test_callback_options(option: str) -> None:
+    callbacks = compose([f"callbacks={option}"]).get("callbacks") or {}
+    assert all(instantiate(c) is not None for c in callbacks.values())
+
+
+@pytest.mark.parametrize("group", ["experiment", "debug"])
+def test_presets_compose(group: str) -> None:
+    for option in options(group):
+        cfg = compose([f"{group}={option}"])
+        OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_overrides_reach_the_built_objects() -> None:
+    cfg = compose(["model=rnn", "model.hidden_dim=32", "seed=3"])
+    assert instantiate(cfg.model, input_dim=4).output_dim == 64
+    assert cfg.data.seed == 3 and cfg.run_name == "rnn-bbc_news-random"
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("../data/mr/split_seed13", "mr-split_seed13"),
+        ("/x/trec/", "trec"),
+        ("a/reviews.jsonl", "reviews"),
+    ],
+)
+def test_dataset_names(path: str, name: str) -> None:
+    assert dataset_name(path) == name

@@ -1,0 +1,129 @@
+"""End to end: train through the same function as ``wordlab-train`` and read MLflow back."""
+
+import json
+from pathlib import Path
+
+import pytest
+from mlflow.tracking import MlflowClient
+
+from wordlab.config import compose
+from wordlab.data import DataError
+from wordlab.evaluate import evaluate
+from wordlab.predictor import load_run
+from wordlab.train import fit
+
+
+def client_for(cfg) -> MlflowClient:
+    return MlflowClient(cfg.logger.tracking_uri)
+
+
+def artifact_paths(client: MlflowClient, run_id: str, path: str = "") -> set[str]:
+    found = set()
+    for item in client.list_artifacts(run_id, path):
+        found |= artifact_paths(client, run_id, item.path) if item.is_dir else {item.path}
+    return found
+
+
+def test_cnn_run_is_recorded_in_mlflow(train_overrides: list[str], isolated: Path) -> None:
+    cfg = compose(train_overrides)
+    result = fit(cfg)
+    assert (
+        Path(cfg.logger.tracking_uri.removeprefix("sqlite:///"))
+        == isolated / "outputs" / "mlflow.db"
+    )
+    client = client_for(cfg)
+    run = client.get_run(result.run_id)
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "cnn-tiny-random"
+    assert client.get_experiment(run.info.experiment_id).name == "tiny"
+    assert run.data.params["model.num_filters"] == "8"
+    assert run.data.params["data.batch_size"] == "16"
+    assert run.data.tags["dataset"] == "tiny" and run.data.tags["model"] == "CNNEncoder"
+    assert "model.num_filters=8" in run.data.tags["overrides"]
+    assert len(run.data.tags["data.fingerprint"]) == 16
+    metrics = run.data.metrics
+    assert metrics["test/acc"] >= 0.9  # one word decides the label
+    assert metrics["val/acc_best"] >= metrics["val/acc"] - 1e-9
+    assert {"test/f1_macro", "test/f1/positive", "train/loss_epoch", "data/vocab_size"} <= set(
+        metrics
+    )
+    history = client.get_metric_history(result.run_id, "val/acc")
+    assert len(history) == 3  # one per epoch
+    artifacts = artifact_paths(client, result.run_id)
+    assert {
+        "config.yaml",
+        "vocab.json",
+        "labels.json",
+        "test/per_class.csv",
+        "test/confusion_matrix.png",
+        "test/predictions.jsonl",
+    } <= artifacts
+    assert any(a.startswith("checkpoints/") and a.endswith(".ckpt") for a in artifacts)
+    predictions = Path(client.download_artifacts(result.run_id, "test/predictions.jsonl"))
+    rows = [json.loads(line) for line in predictions.read_text().splitlines()]
+    assert len(rows) == 40 and set(rows[0]) == {
+        "text",
+        "gold",
+        "predicted",
+        "correct",
+        "probabilities",
+    }
+    accuracy = sum(r["correct"] for r in rows) / len(rows)
+    assert accuracy == pytest.approx(metrics["test/acc"])
+
+    predictor = load_run(result.run_id, cfg.logger.tracking_uri)
+    predicted = predictor.predict([r["text"] for r in rows])
+    assert [p["label"] for p in predicted] == [r["predicted"] for r in rows]
+    assert predictor.predict(["Awful awful awful."])[0]["label"] == "negative"
+    assert sum(predicted[0]["probabilities"].values()) == pytest.approx(1.0)
+
+    scores = evaluate(compose([f"run_id={result.run_id}"], config_name="eval"))
+    assert scores["acc"] == pytest.approx(metrics["test/acc"])
+    assert client.get_run(result.run_id).data.metrics["eval/test/acc"] == pytest.approx(
+        scores["acc"]
+    )
+
+
+def test_same_seed_same_result(train_overrides: list[str]) -> None:
+    first = fit(compose([*train_overrides, "trainer.max_epochs=1", "logger=none"]))
+    second = fit(compose([*train_overrides, "trainer.max_epochs=1", "logger=none"]))
+    assert first.metrics["test/loss"] == second.metrics["test/loss"]
+
+
+@pytest.mark.parametrize("model", ["rnn", "bag"])
+def test_other_models_learn(train_overrides: list[str], model: str) -> None:
+    overrides = [o for o in train_overrides if not o.startswith("model.")]
+    extra = (
+        ["model.hidden_dim=16", "data.bucket=true"]
+        if model == "rnn"
+        else ["model.ngrams=2", "model.buckets=1000"]
+    )
+    result = fit(
+        compose([*overrides, f"model={model}", *extra, "trainer.max_epochs=6", "logger=none"])
+    )
+    assert result.metrics["test/acc"] >= 0.8
+
+
+def test_bad_input_marks_the_run_failed(train_overrides: list[str]) -> None:
+    cfg = compose([*train_overrides, "data.text_field=review"])
+    with pytest.raises(DataError, match=r"no column 'review' \(data.text_field\)"):
+        fit(cfg)
+    client = client_for(cfg)
+    [experiment] = [e for e in client.search_experiments() if e.name == "tiny"]
+    [run] = client.search_runs([experiment.experiment_id])
+    assert run.info.status == "FAILED"
+    assert "no column 'review'" in run.data.tags["error"]
+    assert "error.txt" in artifact_paths(client, run.info.run_id)
+
+
+def test_evaluate_on_other_files(train_overrides: list[str], tmp_path: Path) -> None:
+    from conftest import make_rows, write_jsonl
+
+    cfg = compose(train_overrides)
+    run_id = fit(cfg).run_id
+    other = write_jsonl(tmp_path / "other" / "test.jsonl", make_rows(20, 11))
+    scores = evaluate(
+        compose([f"run_id={run_id}", f"data.path={other.parent}"], config_name="eval")
+    )
+    assert scores["size"] == 20 and scores["acc"] >= 0.8
+    assert "eval/other-test/acc" in client_for(cfg).get_run(run_id).data.metrics
