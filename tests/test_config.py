@@ -39,13 +39,17 @@ def test_model_options(option: str) -> None:
 
 
 @pytest.mark.parametrize("option", options("embedding"))
-def test_embedding_options(option: str) -> None:
-    from wordlab.data import Vocabulary
+def test_embedding_options(option: str, tiny_corpus: Path, tmp_path: Path) -> None:
+    from wordlab.data import TextDataModule
 
-    table = instantiate(compose([f"embedding={option}"]).embedding)(
-        vocab=Vocabulary(["<pad>", "<unk>", "x"])
-    )
-    assert table.weight.shape[0] == 3
+    data = TextDataModule(path=str(tiny_corpus))
+    data.prepare()
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text("good 0.1 0.2\nbad -0.1 0.3\n")
+    extra = {"pretrained": [f"embedding.path={vectors}"], "word2vec": ["embedding.epochs=1"]}
+    cfg = compose([f"embedding={option}", *extra.get(option, [])])
+    table = instantiate(cfg.embedding)(vocab=data.vocab, source=data)
+    assert table.weight.shape[0] == len(data.vocab)
 
 
 @pytest.mark.parametrize("option", options("trainer"))

@@ -127,3 +127,34 @@ def test_evaluate_on_other_files(train_overrides: list[str], tmp_path: Path) -> 
     )
     assert scores["size"] == 20 and scores["acc"] >= 0.8
     assert "eval/other-test/acc" in client_for(cfg).get_run(run_id).data.metrics
+
+
+def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:
+    overrides = [
+        *train_overrides,
+        "embedding=word2vec",
+        "embedding.embedding_dim=16",
+        "embedding.epochs=3",
+        "embedding.multichannel=true",
+        "trainer.max_epochs=2",
+    ]
+    cfg = compose(overrides)
+    result = fit(cfg)
+    client = client_for(cfg)
+    run = client.get_run(result.run_id)
+    assert run.info.run_name == "cnn-tiny-word2vec"
+    metrics = run.data.metrics
+    assert metrics["embedding/vocab_coverage"] == 1.0 and metrics["embedding/cache_hit"] == 0.0
+    assert metrics["embedding/word2vec_words_per_second"] > 0
+    assert len(client.get_metric_history(result.run_id, "embedding/drift")) == 2
+    assert {"embeddings/neighbours.txt", "embeddings/word2vec.bin"} <= artifact_paths(
+        client, result.run_id
+    )
+    predictor = load_run(result.run_id, cfg.logger.tracking_uri)
+    assert predictor.system.static_embedding is not None
+    assert len(predictor.predict(["a superb plot"])) == 1
+
+    again = fit(compose([*overrides, "embedding.freeze=true", "embedding.multichannel=false"]))
+    repeat = client.get_run(again.run_id).data.metrics
+    assert repeat["embedding/cache_hit"] == 1.0
+    assert "embedding/drift" not in repeat  # static: nothing moves

@@ -91,8 +91,11 @@ def load_checkpoint(path: str | Path, run_id: str | None = None) -> Predictor:
     meta = checkpoint["wordlab"]
     config, vocab = meta["config"], Vocabulary(meta["vocab"])
     state = checkpoint["state_dict"]
-    embeddings = InitialEmbeddings(weight=torch.zeros_like(state["embedding.weight"]))
-    encoder = instantiate(config["model"], input_dim=embeddings.embedding_dim)
+    embeddings = InitialEmbeddings(
+        weight=torch.zeros_like(state["embedding.weight"]),
+        multichannel="static_embedding.weight" in state,
+    )
+    encoder = instantiate(config["model"], input_dim=embeddings.output_dim)
     system = instantiate(
         config["system"], encoder=encoder, embeddings=embeddings, label_names=meta["label_names"]
     )

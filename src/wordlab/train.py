@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import pytorch_lightning as pl
 
     from wordlab.data import TextDataModule
+    from wordlab.embeddings import InitialEmbeddings
     from wordlab.systems import TextClassifier
     from wordlab.tracking.mlflow_run import RunRecorder
 
@@ -39,14 +40,14 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build(cfg: DictConfig) -> tuple[TextDataModule, TextClassifier]:
+def build(cfg: DictConfig) -> tuple[TextDataModule, InitialEmbeddings, TextClassifier]:
     """Prepare the data, then build embeddings, encoder and system from the config groups."""
     from hydra.utils import instantiate
 
     datamodule = instantiate(cfg.data)
     datamodule.prepare()
-    embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab)
-    encoder = instantiate(cfg.model, input_dim=embeddings.embedding_dim)
+    embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)
+    encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
     datamodule.layout = encoder.input_layout
     system = instantiate(
         cfg.system, encoder=encoder, embeddings=embeddings, label_names=datamodule.label_names
@@ -56,7 +57,7 @@ def build(cfg: DictConfig) -> tuple[TextDataModule, TextClassifier]:
         "vocab": datamodule.vocab.tokens,
         "label_names": datamodule.label_names,
     }
-    return datamodule, system
+    return datamodule, embeddings, system
 
 
 def _callbacks(cfg: DictConfig, has_logger: bool) -> list[pl.Callback]:
@@ -124,14 +125,13 @@ def type_name(node: DictConfig) -> str:
 def _fit(cfg: DictConfig, logger: Any, recorder: RunRecorder | None, run_dir: Path) -> TrainResult:
     from hydra.utils import instantiate
 
-    datamodule, system = build(cfg)
+    datamodule, embeddings, system = build(cfg)
     log.info("data %s: %s", datamodule.name, datamodule.stats)
     if recorder is not None:
         recorder.set_tags({"data.fingerprint": datamodule.fingerprint})
         recorder.log_metrics({f"data/{k}": v for k, v in datamodule.stats.items()})
-        embeddings_metrics = getattr(system, "embedding_metrics", {})
-        if embeddings_metrics:
-            recorder.log_metrics(embeddings_metrics)
+        recorder.log_metrics(embeddings.metrics)
+        recorder.log_artifacts(embeddings.artifacts, "embeddings")
         assert datamodule.vocab is not None
         datamodule.vocab.save(run_dir / "vocab.json")
         (run_dir / "labels.json").write_text(json.dumps(datamodule.label_names))

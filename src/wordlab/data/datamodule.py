@@ -24,7 +24,7 @@ from wordlab.data.vocab import Vocabulary
 log = logging.getLogger(__name__)
 
 # Bump when preparation changes what it writes, so old caches are not reused.
-PREPARE_VERSION = 1
+PREPARE_VERSION = 2
 SPLITS = ("train", "validation", "test")
 
 
@@ -267,6 +267,13 @@ class TextDataModule(pl.LightningDataModule):
                 raise DataError(f"{self.path}: no split {name!r}; found {sorted(self.splits)}")
             self._tensors[name] = TokenizedSplit.from_dataset(self.splits[name], self.layout)
         return self._tensors[name]
+
+    def training_tokens(self) -> list[list[str]]:
+        """Every training text as tokens, untruncated (to train word vectors on)."""
+        self.prepare()
+        assert self.splits is not None
+        texts = datasets.DatasetDict({"train": self.splits["train"].select_columns(["text"])})
+        return list(prepare.tokenize(texts, self.tokenizer, None, self.num_proc)["train"]["tokens"])
 
     def texts(self, name: str) -> list[str]:
         self.prepare()

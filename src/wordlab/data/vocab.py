@@ -17,12 +17,16 @@ class Vocabulary:
 
     Args:
         tokens: Tokens in id order; must start with ``<pad>``, ``<unk>``.
+        counts: Training-split count of each token (0 for the special tokens), if known.
     """
 
-    def __init__(self, tokens: list[str]) -> None:
+    def __init__(self, tokens: list[str], counts: list[int] | None = None) -> None:
         if tokens[:2] != [PAD, UNK]:
             raise ValueError(f"a vocabulary must start with {PAD!r}, {UNK!r}; got {tokens[:2]}")
+        if counts is not None and len(counts) != len(tokens):
+            raise ValueError(f"{len(counts)} counts for {len(tokens)} tokens")
         self.tokens = tokens
+        self.counts = counts
         self.index = {token: i for i, token in enumerate(tokens)}
 
     @classmethod
@@ -40,8 +44,9 @@ class Vocabulary:
             ((c, t) for t, c in counts.items() if c >= min_freq and t not in (PAD, UNK)),
             key=lambda ct: (-ct[0], ct[1]),
         )
-        tokens = [PAD, UNK] + [t for _, t in kept]
-        return cls(tokens[:max_size] if max_size else tokens)
+        if max_size:
+            kept = kept[: max(max_size - 2, 0)]
+        return cls([PAD, UNK] + [t for _, t in kept], [0, 0] + [c for c, _ in kept])
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -55,8 +60,11 @@ class Vocabulary:
         return [index.get(t, UNK_ID) for t in tokens]
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.tokens, ensure_ascii=False), encoding="utf-8")
+        """Write ``{"tokens": [...], "counts": [...]}`` as JSON."""
+        data = {"tokens": self.tokens, "counts": self.counts}
+        Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, path: str | Path) -> Vocabulary:
-        return cls(json.loads(Path(path).read_text(encoding="utf-8")))
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        return cls(data["tokens"], data.get("counts"))

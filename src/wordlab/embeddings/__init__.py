@@ -1,6 +1,8 @@
-"""Initial word-vector tables for a vocabulary."""
+"""Initial word-vector tables for a vocabulary: random, word2vec (gensim), pretrained files."""
 
 from wordlab.embeddings.base import InitialEmbeddings
+from wordlab.embeddings.pretrained import pretrained_embeddings
 from wordlab.embeddings.random import random_embeddings
+from wordlab.embeddings.word2vec import word2vec_embeddings
 
-__all__ = ["InitialEmbeddings", "random_embeddings"]
+__all__ = ["InitialEmbeddings", "pretrained_embeddings", "random_embeddings", "word2vec_embeddings"]

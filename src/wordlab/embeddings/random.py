@@ -10,6 +10,7 @@ from wordlab.embeddings.base import InitialEmbeddings
 
 def random_embeddings(
     vocab: Vocabulary,
+    source: object = None,
     embedding_dim: int = 128,
     init: str = "uniform",
     scale: float = 0.25,
@@ -20,6 +21,7 @@ def random_embeddings(
 
     Args:
         vocab: The run's vocabulary.
+        source: The data module (unused; every embedding option takes it).
         embedding_dim: Vector size.
         init: ``uniform`` on [-scale, scale] (Kim 2014 used 0.25) or ``normal`` with std ``scale``.
         scale: Half-width of the uniform or standard deviation of the normal.

@@ -51,11 +51,24 @@ class TextClassifier(pl.LightningModule):
         super().__init__()
         self.label_names = list(label_names)
         num_classes = len(self.label_names)
-        self.embedding = nn.Embedding.from_pretrained(
-            embeddings.weight.clone(), freeze=embeddings.freeze, padding_idx=0
-        )
-        self.encoder = encoder
         self.input_layout: str = getattr(encoder, "input_layout", "padded")
+        if embeddings.multichannel and self.input_layout != "padded":
+            raise ValueError("embedding.multichannel needs an encoder of padded batches (cnn, rnn)")
+        weight = embeddings.weight
+        # Multichannel (Kim 2014): a frozen copy next to the fine-tuned one, concatenated.
+        self.embedding = nn.Embedding.from_pretrained(
+            weight.clone(), freeze=embeddings.freeze and not embeddings.multichannel, padding_idx=0
+        )
+        self.static_embedding = (
+            nn.Embedding.from_pretrained(weight.clone(), freeze=True, padding_idx=0)
+            if embeddings.multichannel
+            else None
+        )
+        if self.embedding.weight.requires_grad:  # to report how far fine-tuning moves vectors
+            self.register_buffer("initial_embedding", weight.clone(), persistent=False)
+        else:
+            self.initial_embedding = None
+        self.encoder = encoder
         features: int = encoder.output_dim  # type: ignore[assignment]
         self.head = ClassificationHead(features, num_classes, max_norm)
         self.optimizer_factory = optimizer
@@ -76,9 +89,15 @@ class TextClassifier(pl.LightningModule):
         if self.input_layout == "flat":
             features = self.encoder(batch["token_ids"], batch["offsets"], self.embedding)  # (B, H)
         else:
-            embedded = self.embedding(batch["input_ids"])  # (B, T, D)
-            features = self.encoder(embedded, batch["mask"])  # (B, H)
+            features = self.encoder(self.embed(batch["input_ids"]), batch["mask"])  # (B, H)
         return self.head(features)  # (B, C)
+
+    def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
+        """Token vectors (B, T, D), or (B, T, 2D) with a static channel first."""
+        embedded = self.embedding(input_ids)
+        if self.static_embedding is not None:
+            embedded = torch.cat([self.static_embedding(input_ids), embedded], dim=-1)
+        return embedded
 
     def _step(self, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
         logits = self(batch)
@@ -97,6 +116,9 @@ class TextClassifier(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         self.log_dict(self.train_metrics.compute())
         self.train_metrics.reset()
+        if self.initial_embedding is not None:
+            moved = self.embedding.weight.detach()[2:] - self.initial_embedding[2:]  # (V - 2, D)
+            self.log("embedding/drift", moved.norm(dim=1).mean())
 
     def validation_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> None:
         loss, logits = self._step(batch)
