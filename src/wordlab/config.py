@@ -34,6 +34,17 @@ def local_artifacts(tracking_uri: str, folder: str) -> str | None:
     return folder if tracking_uri.startswith(("sqlite:", "file:", "/")) else None
 
 
+def gpu_count(default: int = 1) -> int:
+    """GPUs visible to this process (without importing torch), or ``default`` if none."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        count = len([d for d in visible.split(",") if d.strip() and d.strip() != "-1"])
+    else:
+        gpus = Path("/proc/driver/nvidia/gpus")
+        count = len(list(gpus.iterdir())) if gpus.is_dir() else 0
+    return count or default
+
+
 def _package_path(package: str, relative: str = "") -> str:
     from wordlab.data.corpus import package_path
 
@@ -47,6 +58,7 @@ def register_resolvers() -> None:
         "wordlab.package": _package_path,
         "wordlab.dataset_name": dataset_name,
         "wordlab.local_artifacts": local_artifacts,
+        "wordlab.gpu_count": gpu_count,
     }
     for name, function in resolvers.items():
         if not OmegaConf.has_resolver(name):

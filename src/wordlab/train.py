@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from wordlab.data import TextDataModule
     from wordlab.embeddings import InitialEmbeddings
+    from wordlab.sweeps import SweepJob
     from wordlab.systems import TextClassifier
     from wordlab.tracking.mlflow_run import RunRecorder
 
@@ -29,13 +31,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class TrainResult:
-    """What a finished run gives back: its MLflow run id (None without MLflow) and objects."""
+    """What a run gives back: its MLflow run id (None without MLflow), metrics and objects.
+
+    ``system`` and ``datamodule`` are None for a sweep job that reused an identical finished run
+    and on the non-zero ranks of a multi-process run.
+    """
 
     run_id: str | None
     metrics: dict[str, float]
-    system: TextClassifier
-    datamodule: TextDataModule
-    run_dir: Path
+    system: TextClassifier | None = None
+    datamodule: TextDataModule | None = None
+    run_dir: Path | None = None
     best_checkpoint: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -78,56 +84,138 @@ def _overrides() -> list[str]:
     return list(HydraConfig.get().overrides.task)
 
 
+def type_name(node: DictConfig) -> str:
+    """``wordlab.models.CNNEncoder`` -> ``CNNEncoder``."""
+    return str(node.get("_target_", "")).rsplit(".", 1)[-1]
+
+
+def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None) -> Any:
+    """The configured logger; for MLflow, placed under the sweep's parent run or resumed."""
+    from hydra.utils import instantiate
+
+    from wordlab.sweeps import MLFLOW_LOGGER, config_hash
+
+    if not cfg.get("logger"):
+        return None
+    if cfg.logger.get("_target_") != MLFLOW_LOGGER:
+        return instantiate(cfg.logger)
+    if run_id is not None:
+        return instantiate(cfg.logger, run_id=run_id)
+    tags = {"wordlab.config_hash": config_hash(cfg)}
+    if job is None:
+        return instantiate(cfg.logger, tags=tags)
+    name = f"{cfg.logger.run_name} {job.label}"
+    tags |= {
+        "mlflow.parentRunId": job.parent_run_id,
+        "wordlab.job_num": str(job.number),
+        "wordlab.job_overrides": " ".join(job.overrides),
+        "wordlab.job_label": job.label,
+    }
+    return instantiate(
+        cfg.logger, experiment_name=job.experiment_name, run_name=name[:250], tags=tags
+    )
+
+
+def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) -> RunRecorder:
+    """Log the config, tags and config file to a new run, or reopen a resumed one."""
+    from wordlab.resume import RUN_DIR_TAG, RUN_ID_FILE
+    from wordlab.tracking.mlflow_run import RunRecorder, flatten, git_tags
+
+    recorder = RunRecorder(logger.experiment, str(logger.run_id))
+    (run_dir / RUN_ID_FILE).write_text(recorder.run_id)
+    if resumed:
+        recorder.client.update_run(recorder.run_id, status="RUNNING")
+        return recorder
+    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    recorder.log_params(flatten(resolved))
+    recorder.set_tags(
+        {
+            **git_tags(Path(__file__).parent),
+            "overrides": " ".join(_overrides()),
+            "task": cfg.get("task_name", "train"),
+            "dataset": cfg.data.get("name"),
+            "model": type_name(cfg.model),
+            RUN_DIR_TAG: str(run_dir.resolve()),
+            **(cfg.get("tags") or {}),
+        }
+    )
+    recorder.log_artifacts([run_dir / "config.yaml"])
+    log.info("MLflow run %s in %s", recorder.run_id, cfg.logger.tracking_uri)
+    return recorder
+
+
 def fit(cfg: DictConfig) -> TrainResult:
     """Train and test one run described by a composed config (CLI and notebooks alike)."""
     import pytorch_lightning as pl
-    from hydra.utils import instantiate
     from pytorch_lightning.loggers import MLFlowLogger
+    from pytorch_lightning.utilities import rank_zero_only
 
-    from wordlab.tracking.mlflow_run import RunRecorder, flatten, git_tags
+    from wordlab.devices import claim_devices
+    from wordlab.resume import resume_target
+    from wordlab.sweeps import current_job, reuse_finished
+
+    resume = resume_target(cfg)
+    if resume is not None:
+        cfg = resume.cfg
+    job = current_job()
+    if job is not None and resume is None and cfg.get("skip_finished", True):
+        reused = reuse_finished(cfg, job)
+        if reused is not None:
+            return TrainResult(run_id=reused[0], metrics=reused[1], extra={"reused": True})
 
     run_dir = Path(cfg.paths.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
+    rank_zero = getattr(rank_zero_only, "rank", 0) == 0
+    if rank_zero:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if resume is None:
+            (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     pl.seed_everything(cfg.seed, workers=True)
-
-    logger = instantiate(cfg.logger) if cfg.get("logger") else None
+    logger = _logger(cfg, job, resume.run_id if resume else None)
     recorder = None
-    if isinstance(logger, MLFlowLogger):
-        recorder = RunRecorder(logger.experiment, str(logger.run_id))
-        resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
-        recorder.log_params(flatten(resolved))
-        recorder.set_tags(
-            {
-                **git_tags(Path(__file__).parent),
-                "overrides": " ".join(_overrides()),
-                "task": cfg.get("task_name", "train"),
-                "dataset": cfg.data.get("name"),
-                "model": type_name(cfg.model),
-                **(cfg.get("tags") or {}),
-            }
-        )
-        recorder.log_artifacts([run_dir / "config.yaml"])
-        log.info("MLflow run %s in %s", logger.run_id, cfg.logger.tracking_uri)
+    if rank_zero and isinstance(logger, MLFlowLogger):
+        recorder = _start_record(cfg, logger, run_dir, resumed=resume is not None)
+    if job is not None and "ddp" in str(cfg.trainer.get("strategy", "")):
+        _relaunch_as_single_run(job)
     try:
-        return _fit(cfg, logger, recorder, run_dir)
+        with claim_devices(cfg.trainer) as trainer_overrides:
+            checkpoint = resume.checkpoint if resume else None
+            return _fit(cfg, logger, recorder, run_dir, trainer_overrides, checkpoint)
     except BaseException as error:
         if recorder is not None:
             recorder.fail(error, run_dir)
         raise
 
 
-def type_name(node: DictConfig) -> str:
-    """``wordlab.models.CNNEncoder`` -> ``CNNEncoder``."""
-    return str(node.get("_target_", "")).rsplit(".", 1)[-1]
+def _relaunch_as_single_run(job: SweepJob) -> None:
+    """Make Lightning start the other DDP ranks of a sweep job as single runs of that job.
+
+    Lightning restarts the command line for each extra rank; in a multirun that command line
+    is the whole sweep, so it is replaced by the job's own overrides and output folder.
+    """
+    import sys
+
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import open_dict, read_write
+
+    hydra_cfg: Any = HydraConfig.get()
+    with read_write(hydra_cfg), open_dict(hydra_cfg):
+        hydra_cfg.run.dir = hydra_cfg.runtime.output_dir
+    sys.argv = [sys.argv[0], *job.overrides]
 
 
-def _fit(cfg: DictConfig, logger: Any, recorder: RunRecorder | None, run_dir: Path) -> TrainResult:
+def _fit(
+    cfg: DictConfig,
+    logger: Any,
+    recorder: RunRecorder | None,
+    run_dir: Path,
+    trainer_overrides: dict[str, Any],
+    checkpoint: Path | None,
+) -> TrainResult:
     from hydra.utils import instantiate
 
     datamodule, embeddings, system = build(cfg)
     log.info("data %s: %s", datamodule.name, datamodule.stats)
-    if recorder is not None:
+    if recorder is not None and checkpoint is None:
         recorder.set_tags({"data.fingerprint": datamodule.fingerprint})
         recorder.log_metrics({f"data/{k}": v for k, v in datamodule.stats.items()})
         recorder.log_metrics(embeddings.metrics)
@@ -138,13 +226,30 @@ def _fit(cfg: DictConfig, logger: Any, recorder: RunRecorder | None, run_dir: Pa
         recorder.log_artifacts([run_dir / "vocab.json", run_dir / "labels.json"])
 
     callbacks = _callbacks(cfg, has_logger=logger is not None)
-    trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=logger or False)
-    trainer.fit(system, datamodule=datamodule)
+    trainer = instantiate(
+        cfg.trainer, callbacks=callbacks, logger=logger or False, **trainer_overrides
+    )
+    trainer.fit(system, datamodule=datamodule, ckpt_path=checkpoint)
+    fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+    if trainer.world_size > 1:
+        # Test once, on one device, so every test example is scored exactly once.
+        import torch.distributed as dist
 
-    checkpoint = trainer.checkpoint_callback
-    best = getattr(checkpoint, "best_model_path", "") or None
+        trainer.strategy.barrier()
+        dist.destroy_process_group()
+        if trainer.global_rank != 0:
+            return TrainResult(run_id=None, metrics={}, run_dir=run_dir)
+        trainer = instantiate(
+            cfg.trainer,
+            devices=1,
+            num_nodes=1,
+            strategy="auto",
+            callbacks=[],
+            logger=logger or False,
+        )
     trainer.test(system, datamodule=datamodule, ckpt_path=best)
-    metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
+    metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
     if recorder is not None:
         _log_test_report(system, datamodule, recorder, run_dir)
         if best:
@@ -184,8 +289,18 @@ def _log_test_report(
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> float | None:
-    result = fit(cfg)
+    from wordlab.sweeps import current_job
+
     metric = cfg.get("optimized_metric")
+    try:
+        result = fit(cfg)
+    except Exception:
+        if current_job() is None:
+            raise
+        # In a sweep the other jobs go on; the run is FAILED in MLflow and the sweep's
+        # summary lists it. Optuna records the trial as failed.
+        log.exception("job failed")
+        return math.nan if metric else None
     return result.metrics.get(metric) if metric else None
 
 

@@ -50,6 +50,24 @@ def git_tags(folder: Path) -> dict[str, str]:
     return {"git.commit": commit, "git.dirty": str(dirty).lower()}
 
 
+def get_or_create_experiment(
+    client: MlflowClient, name: str, artifact_location: str | None = None
+) -> str:
+    """The id of experiment ``name``, created if missing (safe when another process races)."""
+    from mlflow.exceptions import MlflowException
+
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    try:
+        return client.create_experiment(name, artifact_location=artifact_location)
+    except MlflowException:  # created by another job in the meantime (mlflow issue #4123)
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
+
+
 class RunRecorder:
     """Writes to one MLflow run through a client (the one Lightning's ``MLFlowLogger`` uses).
 

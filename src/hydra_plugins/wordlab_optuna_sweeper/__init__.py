@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin: Optuna (>= 3) studies with persistent, resumable storage."""

@@ -1,0 +1,116 @@
+"""Summaries of a sweep from its MLflow child runs: job table, best job, seed statistics, plots."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+# Overrides that repeat a configuration rather than change it: averaged over in summaries.
+REPEAT_KEYS = ("seed", "data.fold")
+JOB_OVERRIDES_TAG = "wordlab.job_overrides"
+KEY_METRICS = ("test/acc", "test/f1_macro", "val/acc_best", "test/loss")
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    """``"model=cnn seed=2"`` to ``{"model": "cnn", "seed": "2"}`` (leading ``+``/``~`` dropped)."""
+    pairs = {}
+    for item in text.split():
+        if "=" in item:
+            key, value = item.split("=", 1)
+            pairs[key.lstrip("+~")] = value
+    return pairs
+
+
+def job_table(client: MlflowClient, experiment_id: str, parent_run_id: str) -> pd.DataFrame:
+    """One row per child run: job number, overrides, status, error and every metric."""
+    runs = client.search_runs(
+        [experiment_id], f"tags.mlflow.parentRunId = '{parent_run_id}'", max_results=50_000
+    )
+    rows = []
+    for run in runs:
+        tags = run.data.tags
+        overrides = parse_overrides(tags.get(JOB_OVERRIDES_TAG, ""))
+        rows.append(
+            {
+                "job": int(tags.get("wordlab.job_num", -1)),
+                "run_id": run.info.run_id,
+                "run_name": run.info.run_name,
+                "status": run.info.status,
+                "overrides": tags.get("wordlab.job_label") or tags.get(JOB_OVERRIDES_TAG, ""),
+                **{f"override.{k}": v for k, v in overrides.items()},
+                **run.data.metrics,
+                "reused_run_id": tags.get("wordlab.reused_run_id"),
+                "error": tags.get("error"),
+            }
+        )
+    table = pd.DataFrame(rows)
+    return table.sort_values("job").reset_index(drop=True) if rows else table
+
+
+def swept_keys(table: pd.DataFrame) -> list[str]:
+    """Override keys whose value differs between jobs."""
+    columns = [c for c in table.columns if c.startswith("override.")]
+    return [c.removeprefix("override.") for c in columns if table[c].nunique(dropna=False) > 1]
+
+
+def repeat_statistics(
+    table: pd.DataFrame, keys: Sequence[str], metrics: Sequence[str]
+) -> pd.DataFrame:
+    """Mean, standard deviation and count of each metric over seeds and folds, per configuration.
+
+    Jobs that differ only in ``seed`` or ``data.fold`` form one configuration.
+    """
+    finished = table[table["status"] == "FINISHED"]
+    metrics = [m for m in metrics if m in finished.columns]
+    if finished.empty or not metrics:
+        return pd.DataFrame()
+    groups = [f"override.{k}" for k in keys if k not in REPEAT_KEYS]
+    grouped = (
+        finished.groupby(groups, dropna=False) if groups else finished.groupby(lambda _: "all")
+    )
+    stats = grouped[metrics].agg(["mean", "std", "count"])
+    stats.columns = [f"{metric} {stat}" for metric, stat in stats.columns]
+    return stats.reset_index().rename(columns=lambda c: str(c).removeprefix("override."))
+
+
+def best_job(table: pd.DataFrame, metric: str, maximize: bool) -> pd.Series | None:
+    finished = table[(table["status"] == "FINISHED")]
+    if metric not in finished.columns or finished[metric].isna().all():
+        return None
+    return finished.loc[finished[metric].idxmax() if maximize else finished[metric].idxmin()]
+
+
+def plot_metric(table: pd.DataFrame, keys: Sequence[str], metric: str, path: Path) -> Path | None:
+    """One panel per swept key: the metric of every finished job against that key's values."""
+    finished = table[table["status"] == "FINISHED"]
+    if not keys or metric not in finished.columns or finished.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2), squeeze=False)
+    for ax, key in zip(axes[0], keys, strict=True):
+        values = finished[f"override.{key}"].astype(str)
+        numeric = pd.to_numeric(values, errors="coerce")
+        x = numeric if numeric.notna().all() else values
+        ax.scatter(x, finished[metric], alpha=0.7)
+        ax.set_xlabel(key)
+        ax.set_ylabel(metric)
+        if numeric.notna().all() and numeric.min() > 0 and numeric.max() / numeric.min() > 50:
+            ax.set_xscale("log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def clean(value: object) -> float | None:
+    """A metric value MLflow accepts, or None for NaN."""
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
