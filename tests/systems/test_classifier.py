@@ -50,3 +50,31 @@ def test_frozen_embeddings_do_not_move() -> None:
     optimizer.step()
     assert torch.equal(model.embedding.weight, before)
     assert all(p is not model.embedding.weight for g in optimizer.param_groups for p in g["params"])
+
+
+def test_sparse_bag_updates_only_the_rows_it_saw() -> None:
+    model = TextClassifier(
+        encoder=BagEncoder(6, ngrams=2, buckets=11, sparse=True),
+        embeddings=random_embeddings(VOCAB, embedding_dim=6),
+        label_names=["a", "b", "c"],
+        optimizer=partial(torch.optim.Adagrad, lr=0.5),
+    )
+    optimizer = model.configure_optimizers()
+    before = model.embedding.weight.clone()
+    batch = TokenizedSplit.from_lists(ROWS[:2], "flat").__getitems__([0, 1])  # ids 2, 3, 4, 5
+    torch.nn.functional.cross_entropy(model(batch), torch.tensor([0, 1])).backward()
+    assert model.embedding.weight.grad.is_sparse
+    optimizer.step()
+    moved = (model.embedding.weight != before).any(dim=1).nonzero().flatten().tolist()
+    assert moved == [2, 3, 4, 5]
+
+
+def test_sparse_gradients_need_a_sparse_optimizer() -> None:
+    model = TextClassifier(
+        encoder=BagEncoder(6, sparse=True),
+        embeddings=random_embeddings(VOCAB, embedding_dim=6),
+        label_names=["a", "b"],
+        optimizer=partial(torch.optim.Adam, lr=0.1),
+    )
+    with pytest.raises(ValueError, match="optimizer=adagrad"):
+        model.configure_optimizers()

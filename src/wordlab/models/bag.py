@@ -46,6 +46,16 @@ def hashed_ngrams(
     return torch.cat(ids), torch.cat(owners)
 
 
+def ngram_spans(length: int, ngrams: int) -> list[tuple[int, int]]:
+    """``(start, n)`` of each n-gram of one document, in the order ``hashed_ngrams`` gives them.
+
+    Args:
+        length: Tokens in the document.
+        ngrams: Longest n-gram.
+    """
+    return [(start, n) for n in range(2, ngrams + 1) for start in range(length - n + 1)]
+
+
 class BagEncoder(nn.Module):
     """Mean of the word vectors and hashed n-gram vectors of each document.
 
@@ -59,7 +69,8 @@ class BagEncoder(nn.Module):
             its text-classification results use 2).
         buckets: Hash buckets for n-grams (fastText: 2,000,000).
         dropout: Dropout on the document vector.
-        sparse: Sparse gradients for the n-gram table (pair with a sparse-capable optimizer).
+        sparse: Sparse gradients for the word and n-gram tables, so a step touches only the
+            rows a batch uses (needs an optimizer that takes them: Adagrad, SGD).
     """
 
     input_layout = "flat"
@@ -77,6 +88,7 @@ class BagEncoder(nn.Module):
             raise ValueError(f"model.ngrams must be at least 1, got {ngrams}")
         self.ngrams = ngrams
         self.buckets = buckets
+        self.sparse = sparse
         self.ngram_embedding = (
             nn.Embedding(buckets, input_dim, sparse=sparse) if ngrams > 1 else None
         )
@@ -111,3 +123,46 @@ class BagEncoder(nn.Module):
             total = total.index_add(0, owner, self.ngram_embedding(ngram_ids))  # (B, D)
             count = count + torch.bincount(owner, minlength=offsets.numel()).to(total)
         return self.dropout(total / count.clamp(min=1).unsqueeze(1))  # (B, D)
+
+    def document_ngrams(self, token_ids: torch.Tensor) -> torch.Tensor:
+        """The hashed n-gram vectors of one document, in ``ngram_spans`` order.
+
+        Args:
+            token_ids: Word ids of the document, shape (T,).
+
+        Returns:
+            N-gram vectors, shape (M, input_dim); M is 0 without n-grams.
+        """
+        if self.ngram_embedding is None:
+            return torch.zeros(0, self._output_dim, device=token_ids.device)  # (0, D)
+        offsets = token_ids.new_zeros(1)  # (1,)
+        ngram_ids, _ = hashed_ngrams(token_ids, offsets, self.ngrams, self.buckets)  # (M,)
+        return self.ngram_embedding(ngram_ids)  # (M, D)
+
+    def forward_embedded(
+        self,
+        word_vectors: torch.Tensor,
+        token_ids: torch.Tensor,
+        ngram_vectors: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Encode copies of one document from its word vectors, as ``forward`` would.
+
+        Attribution methods vary the vectors of each token (and n-gram) separately, so this
+        takes them as tensors rather than looking them up by id.
+
+        Args:
+            word_vectors: The document's word vectors, shape (S, T, input_dim), one row per
+                copy (for example the steps of integrated gradients).
+            token_ids: The document's word ids, shape (T,), for its hashed n-grams.
+            ngram_vectors: The document's n-gram vectors, shape (S, M, input_dim); default
+                those of ``document_ngrams``.
+
+        Returns:
+            Document vectors, shape (S, input_dim).
+        """
+        if ngram_vectors is None:
+            ngrams = self.document_ngrams(token_ids)  # (M, D)
+            ngram_vectors = ngrams.unsqueeze(0).expand(word_vectors.size(0), -1, -1)  # (S, M, D)
+        total = word_vectors.sum(dim=1) + ngram_vectors.sum(dim=1)  # (S, D)
+        count = max(word_vectors.size(1) + ngram_vectors.size(1), 1)
+        return self.dropout(total / count)  # (S, D)

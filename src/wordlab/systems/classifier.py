@@ -16,6 +16,9 @@ from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.models.heads import ClassificationHead
 
 
+SPARSE_OPTIMIZERS = (torch.optim.Adagrad, torch.optim.SGD, torch.optim.SparseAdam)
+
+
 def _metrics(num_classes: int) -> MetricCollection:
     return MetricCollection(
         {
@@ -57,7 +60,10 @@ class TextClassifier(pl.LightningModule):
         weight = embeddings.weight
         # Multichannel (Kim 2014): a frozen copy next to the fine-tuned one, concatenated.
         self.embedding = nn.Embedding.from_pretrained(
-            weight.clone(), freeze=embeddings.freeze and not embeddings.multichannel, padding_idx=0
+            weight.clone(),
+            freeze=embeddings.freeze and not embeddings.multichannel,
+            padding_idx=0,
+            sparse=bool(getattr(encoder, "sparse", False)),
         )
         self.static_embedding = (
             nn.Embedding.from_pretrained(weight.clone(), freeze=True, padding_idx=0)
@@ -152,6 +158,11 @@ class TextClassifier(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
+        if self.embedding.sparse and not isinstance(optimizer, SPARSE_OPTIMIZERS):
+            raise ValueError(
+                f"model.sparse=true gives sparse gradients, which {type(optimizer).__name__} "
+                "cannot take: use optimizer=adagrad or optimizer=sgd, or model.sparse=false"
+            )
         if self.scheduler_factory is None:
             return optimizer
         scheduler = self.scheduler_factory(optimizer=optimizer)
