@@ -15,7 +15,6 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.models.heads import ClassificationHead
 
-
 SPARSE_OPTIMIZERS = (torch.optim.Adagrad, torch.optim.SGD, torch.optim.SparseAdam)
 
 

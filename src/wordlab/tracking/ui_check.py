@@ -90,8 +90,9 @@ def check_sweep(url: str, experiment: str, output: Path, timeout_ms: int = 60_00
     client = MlflowClient(url)
     found = client.get_experiment_by_name(experiment)
     assert found is not None, f"no experiment {experiment!r} at {url}"
+    newest_first = ["attributes.start_time DESC"]
     sweeps = client.search_runs(
-        [found.experiment_id], "tags.`wordlab.sweep` = 'true'", order_by=["attributes.start_time DESC"]
+        [found.experiment_id], "tags.`wordlab.sweep` = 'true'", order_by=newest_first
     )
     assert sweeps, f"no sweep (parent run) in experiment {experiment!r}"
     parent = sweeps[0]
