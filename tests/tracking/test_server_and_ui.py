@@ -26,7 +26,9 @@ SWEEP = [
 
 def wordlab_train(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     script = Path(sys.executable).parent / "wordlab-train"
-    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
 
 
 def test_parallel_sweep_logs_to_a_tracking_server(tiny_corpus: Path, tmp_path: Path) -> None:
