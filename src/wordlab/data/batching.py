@@ -63,19 +63,21 @@ class TokenizedSplit(Dataset):
         return self.__getitems__([index])
 
     def __getitems__(self, indices: list[int]) -> dict[str, torch.Tensor]:
+        # One gather per batch instead of a slice per row: a few tensor ops whatever B is.
         index = torch.as_tensor(indices, dtype=torch.long)  # (B,)
         starts, lengths = self.starts[index], self.lengths[index]  # (B,), (B,)
-        pieces = [
-            self.ids[s : s + n] for s, n in zip(starts.tolist(), lengths.tolist(), strict=True)
-        ]
         batch = {"label": self.labels[index], "index": index}
         if self.layout == "flat":
-            batch["token_ids"] = torch.cat(pieces)  # (N,)
-            batch["offsets"] = torch.cumsum(lengths, 0) - lengths  # (B,)
+            offsets = torch.cumsum(lengths, 0) - lengths  # (B,)
+            within = torch.arange(int(lengths.sum())) - torch.repeat_interleave(offsets, lengths)
+            batch["token_ids"] = self.ids[torch.repeat_interleave(starts, lengths) + within]  # (N,)
+            batch["offsets"] = offsets
         else:
-            padded = torch.nn.utils.rnn.pad_sequence(pieces, batch_first=True, padding_value=PAD_ID)
-            batch["input_ids"] = padded  # (B, T)
-            batch["mask"] = padded != PAD_ID  # (B, T)
+            positions = torch.arange(int(lengths.max()) if len(index) else 0)  # (T,)
+            mask = positions.unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+            gather = (starts.unsqueeze(1) + positions.unsqueeze(0)).clamp(max=len(self.ids) - 1)
+            batch["input_ids"] = self.ids[gather].masked_fill(~mask, PAD_ID)  # (B, T)
+            batch["mask"] = mask
         return batch
 
 
