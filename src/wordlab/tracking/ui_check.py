@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -55,7 +57,10 @@ def mlflow_server(store: str, artifacts: Path, timeout: float = 120.0) -> Iterat
         "--artifacts-destination", str(artifacts), "--host", "127.0.0.1", "--port", str(port),
         "--workers", "1",
     ]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Its own process group: the server starts worker processes that must stop with it.
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + timeout
@@ -72,11 +77,11 @@ def mlflow_server(store: str, artifacts: Path, timeout: float = 120.0) -> Iterat
             time.sleep(0.5)
         yield url
     finally:
-        process.terminate()
+        os.killpg(process.pid, signal.SIGTERM)
         try:
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
 
 
 def check_sweep(url: str, experiment: str, output: Path, timeout_ms: int = 60_000) -> dict:
