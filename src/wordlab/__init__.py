@@ -6,12 +6,15 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# Imported on first use: `import wordlab` stays fast and light.
+# Imported on first use: `import wordlab` stays fast and light. A module must not share its
+# name with a function exported here: importing it would replace the function on the package.
 _LAZY = {
     "compose": "wordlab.config",
     "fit": "wordlab.train",
     "load_run": "wordlab.predictor",
     "load_checkpoint": "wordlab.predictor",
+    "runs": "wordlab.comparison",
+    "explain": "wordlab.attribution",
 }
 
 

@@ -51,6 +51,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     from wordlab.tracking import reports
     from wordlab.tracking.mlflow_run import RunRecorder
 
+    explain_count = _explain_count(cfg)
     predictor = load_checkpoint(find_checkpoint(cfg.run_id, cfg.tracking_uri), cfg.run_id)
     data_overrides: dict[str, Any] = OmegaConf.to_container(cfg.data)  # type: ignore[assignment]
     overrides = {k: v for k, v in data_overrides.items() if v is not None}
@@ -75,13 +76,18 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
     table.to_csv(folder / "per_class.csv", index=False)
     reports.confusion_figure(confusion, predictor.label_names, folder / "confusion_matrix.png")
+    texts = datamodule.texts(cfg.split)
     reports.write_predictions(
         folder / "predictions.jsonl",
-        datamodule.texts(cfg.split),
+        texts,
         result["labels"].tolist(),
         result["probabilities"],
         predictor.label_names,
     )
+    if explain_count:
+        page = folder / "explanations.html"
+        write_explanations(predictor, texts, result, explain_count, page)
+        log.info("explanations of %d examples in %s", explain_count, page)
     if cfg.log_to_run:
         recorder = RunRecorder(MlflowClient(cfg.tracking_uri), cfg.run_id)
         recorder.log_metrics({f"eval/{name}/{k}": v for k, v in metrics.items()})
@@ -90,6 +96,35 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     print(table.to_string(index=False))
     print(json.dumps(metrics))
     return metrics
+
+
+def _explain_count(cfg: DictConfig) -> int:
+    """The ``explain`` option, checked before any work (and Captum with it)."""
+    count = cfg.get("explain") or 0
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        raise ValueError(f"explain must be a number of examples (explain=N), got {count!r}")
+    if count:
+        from wordlab.attribution import require_captum
+
+        require_captum("explain=N")
+    return count
+
+
+def write_explanations(
+    predictor: Predictor, texts: list[str], result: dict[str, Any], count: int, path: Path
+) -> Path:
+    """Explain ``count`` examples, the most confidently wrong first, into an HTML page."""
+    from wordlab.attribution import explain, select_examples
+
+    rows = select_examples(result["probabilities"], result["labels"], count)
+    names = predictor.label_names
+    explanations = explain(
+        predictor,
+        [texts[i] for i in rows],
+        gold=[names[int(result["labels"][i])] for i in rows],
+    )
+    title = f"run {predictor.run_id}: {len(rows)} examples, most confidently wrong first"
+    return explanations.save_html(path, title)
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")

@@ -76,6 +76,12 @@ def _callbacks(cfg: DictConfig, has_logger: bool) -> list[pl.Callback]:
     return callbacks
 
 
+def _has_progress_bar(callbacks: list[pl.Callback]) -> bool:
+    from pytorch_lightning.callbacks import ProgressBar
+
+    return any(isinstance(c, ProgressBar) for c in callbacks)
+
+
 def _overrides() -> list[str]:
     from hydra.core.hydra_config import HydraConfig
 
@@ -226,6 +232,8 @@ def _fit(
         recorder.log_artifacts([run_dir / "vocab.json", run_dir / "labels.json"])
 
     callbacks = _callbacks(cfg, has_logger=logger is not None)
+    if not _has_progress_bar(callbacks):  # callbacks.progress_bar=null: no bar at all
+        trainer_overrides = {"enable_progress_bar": False, **trainer_overrides}
     trainer = instantiate(
         cfg.trainer, callbacks=callbacks, logger=logger or False, **trainer_overrides
     )

@@ -61,7 +61,7 @@ def test_batches_from_loaders(tiny_corpus: Path, tmp_path: Path) -> None:
     data = module(tiny_corpus, tmp_path, batch_size=16, bucket=True)
     data.prepare()
     batch = next(iter(data.train_dataloader()))
-    assert batch["input_ids"].shape[0] == 16 and batch["mask"].any(dim=1).all()
+    assert batch["input_ids"].shape[0] == 16 and (batch["input_ids"] != 0).any(dim=1).all()
     data.layout = "flat"
     data._tensors.clear()
     test = list(data.test_dataloader())

@@ -23,7 +23,8 @@ class TokenizedSplit(Dataset):
         ids: Token ids of all rows back to back, shape (N,).
         offsets: Start of each row in ``ids`` and the end of the last, shape (S + 1,).
         labels: Class index of each row, shape (S,).
-        layout: ``padded`` for (B, T) ids and mask, ``flat`` for (N,) ids and (B,) offsets.
+        layout: ``padded`` for (B, T) ids (``<pad>`` = 0 marks padding), ``flat`` for (N,) ids
+            and (B,) offsets.
     """
 
     def __init__(
@@ -77,7 +78,6 @@ class TokenizedSplit(Dataset):
             mask = positions.unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
             gather = (starts.unsqueeze(1) + positions.unsqueeze(0)).clamp(max=len(self.ids) - 1)
             batch["input_ids"] = self.ids[gather].masked_fill(~mask, PAD_ID)  # (B, T)
-            batch["mask"] = mask
         return batch
 
 

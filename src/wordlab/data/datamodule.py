@@ -296,7 +296,12 @@ class TextDataModule(pl.LightningDataModule):
             collate_fn=identity,  # type: ignore[arg-type]
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
+            pin_memory=self._on_gpu(),  # lets the copy to the GPU overlap with compute
         )
+
+    def _on_gpu(self) -> bool:
+        root = getattr(getattr(self.trainer, "strategy", None), "root_device", None)
+        return root is not None and root.type == "cuda"
 
     def train_dataloader(self) -> DataLoader:
         return self.dataloader("train", train=True)

@@ -12,6 +12,7 @@ from torch.nn import functional as F
 from torchmetrics import ConfusionMatrix, MaxMetric, MetricCollection
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from wordlab.data.vocab import PAD_ID
 from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.models.heads import ClassificationHead
 
@@ -94,7 +95,9 @@ class TextClassifier(pl.LightningModule):
         if self.input_layout == "flat":
             features = self.encoder(batch["token_ids"], batch["offsets"], self.embedding)  # (B, H)
         else:
-            features = self.encoder(self.embed(batch["input_ids"]), batch["mask"])  # (B, H)
+            input_ids = batch["input_ids"]  # (B, T)
+            mask = input_ids != PAD_ID  # (B, T); made here, so it is never copied to the device
+            features = self.encoder(self.embed(input_ids), mask)  # (B, H)
         return self.head(features)  # (B, C)
 
     def embed(self, input_ids: torch.Tensor) -> torch.Tensor:
@@ -112,7 +115,8 @@ class TextClassifier(pl.LightningModule):
         loss, logits = self._step(batch)
         size = len(batch["label"])
         self.train_metrics.update(logits, batch["label"])
-        self.log("train/loss", loss, on_step=True, on_epoch=True, prog_bar=True, batch_size=size)
+        # Not in the progress bar: showing a step's loss waits for the GPU at every step.
+        self.log("train/loss", loss, on_step=True, on_epoch=True, batch_size=size)
         return loss
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
