@@ -1,0 +1,139 @@
+"""``wordlab-baseline``: TF-IDF (word 1-2 grams) + logistic regression, the baseline a reviewer
+asks for first, on the same splits and tokens as the neural runs and logged to MLflow the same
+way (parameters, test/acc, test/f1_macro, per-class scores, confusion matrix, predictions).
+
+    wordlab-baseline data=local data.path=../shared/data/mr/split_seed13
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import hydra
+from omegaconf import DictConfig, OmegaConf
+
+from wordlab.config import config_dir, register_resolvers
+
+log = logging.getLogger(__name__)
+
+
+def fit_baseline(cfg: DictConfig) -> dict[str, float]:
+    """Fit TF-IDF + logistic regression, picking C on the validation split; test; log."""
+    import numpy as np
+    import torch
+    from hydra.utils import instantiate
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from wordlab.tracking import reports
+    from wordlab.tracking.mlflow_run import flatten
+
+    run_dir = Path(cfg.paths.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    data = instantiate(cfg.data)
+    data.prepare()
+    texts = {s: list(data.texts(s)) for s in ("train", "validation", "test")}
+    labels = {s: data.split(s).labels.numpy() for s in texts}
+    options = cfg.model
+    vectorizer = TfidfVectorizer(
+        analyzer=data.tokenizer
+        if options.ngram_range[1] == 1
+        else _ngrams(data.tokenizer, options),
+        min_df=options.min_df,
+        sublinear_tf=options.sublinear_tf,
+    )
+    features = {"train": vectorizer.fit_transform(texts["train"])}
+    features |= {s: vectorizer.transform(texts[s]) for s in ("validation", "test")}
+    scores = {}
+    for c in options.C:
+        model = LogisticRegression(C=c, max_iter=options.max_iter)
+        model.fit(features["train"], labels["train"])
+        scores[c] = float((model.predict(features["validation"]) == labels["validation"]).mean())
+    best_c = max(scores, key=lambda c: (scores[c], -c))
+    model = LogisticRegression(C=best_c, max_iter=options.max_iter)
+    model.fit(features["train"], labels["train"])
+    probabilities = torch.from_numpy(model.predict_proba(features["test"])).float()
+    predicted = probabilities.argmax(1).numpy()
+    names = data.label_names
+    confusion = torch.from_numpy(
+        np.bincount(labels["test"] * len(names) + predicted, minlength=len(names) ** 2).reshape(
+            len(names), len(names)
+        )
+    )
+    table = reports.per_class_scores(confusion, names)
+    metrics = {
+        "test/acc": float((predicted == labels["test"]).mean()),
+        "test/f1_macro": float(table["f1"].mean()),
+        "val/acc_best": scores[best_c],
+        "model/C": float(best_c),
+        "model/features": float(len(vectorizer.vocabulary_)),
+    }
+    folder = run_dir / "test"
+    folder.mkdir(exist_ok=True)
+    table.to_csv(folder / "per_class.csv", index=False)
+    reports.confusion_figure(confusion, names, folder / "confusion_matrix.png")
+    reports.write_predictions(
+        folder / "predictions.jsonl", texts["test"], labels["test"].tolist(), probabilities, names
+    )
+    if cfg.get("logger"):
+        _record(cfg, flatten(OmegaConf.to_container(cfg, resolve=True)), metrics, table, folder)
+    log.info("baseline on %s: %s", data.name, metrics)
+    print(metrics)
+    return metrics
+
+
+def _ngrams(tokenize: Any, options: DictConfig) -> Any:
+    low, high = options.ngram_range
+    return _NgramAnalyzer(tokenize, low, high)
+
+
+class _NgramAnalyzer:
+    """Word n-grams of the run's own tokens (picklable, unlike a closure)."""
+
+    def __init__(self, tokenize: Any, low: int, high: int) -> None:
+        self.tokenize, self.low, self.high = tokenize, low, high
+
+    def __call__(self, text: str) -> list[str]:
+        tokens = self.tokenize(text)
+        return [
+            " ".join(tokens[i : i + n])
+            for n in range(self.low, self.high + 1)
+            for i in range(len(tokens) - n + 1)
+        ]
+
+
+def _record(
+    cfg: DictConfig, params: dict[str, Any], metrics: dict[str, float], table: Any, folder: Path
+) -> None:
+    from mlflow.tracking import MlflowClient
+
+    from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment
+
+    client = MlflowClient(cfg.logger.tracking_uri)
+    experiment = get_or_create_experiment(
+        client, cfg.logger.experiment_name, cfg.logger.get("artifact_location")
+    )
+    tags = {"task": "baseline", "dataset": cfg.data.name, "model": "tfidf_lr", **(cfg.tags or {})}
+    run = client.create_run(experiment, run_name=cfg.run_name, tags=tags)
+    recorder = RunRecorder(client, run.info.run_id)
+    recorder.log_params(params)
+    recorder.log_metrics(metrics | {f"test/f1/{r.label}": r.f1 for r in table.itertuples()})
+    recorder.log_artifacts([folder], "test")
+    recorder.finish()
+
+
+@hydra.main(version_base="1.3", config_path=config_dir(), config_name="baseline")
+def _main(cfg: DictConfig) -> None:
+    fit_baseline(cfg)
+
+
+def main() -> None:
+    """Console entry point of ``wordlab-baseline``."""
+    register_resolvers()
+    _main()
+
+
+if __name__ == "__main__":
+    main()

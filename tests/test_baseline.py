@@ -1,0 +1,22 @@
+from pathlib import Path
+
+from mlflow.tracking import MlflowClient
+
+from wordlab.baseline import fit_baseline
+from wordlab.config import compose
+
+
+def test_tfidf_baseline_is_logged_like_a_run(tiny_corpus: Path) -> None:
+    cfg = compose(["data=local", f"data.path={tiny_corpus}"], config_name="baseline")
+    metrics = fit_baseline(cfg)
+    assert metrics["test/acc"] >= 0.9  # one word decides the label
+    client = MlflowClient(cfg.logger.tracking_uri)
+    [run] = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    assert run.info.run_name == "tfidf_lr-tiny" and run.info.status == "FINISHED"
+    assert run.data.metrics["test/acc"] == metrics["test/acc"]
+    assert run.data.params["model.ngram_range"] == "[1, 2]"
+    assert {a.path for a in client.list_artifacts(run.info.run_id, "test")} == {
+        "test/per_class.csv",
+        "test/confusion_matrix.png",
+        "test/predictions.jsonl",
+    }
