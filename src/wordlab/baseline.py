@@ -37,10 +37,9 @@ def fit_baseline(cfg: DictConfig) -> dict[str, float]:
     texts = {s: list(data.texts(s)) for s in ("train", "validation", "test")}
     labels = {s: data.split(s).labels.numpy() for s in texts}
     options = cfg.model
+    low, high = options.ngram_range
     vectorizer = TfidfVectorizer(
-        analyzer=data.tokenizer
-        if options.ngram_range[1] == 1
-        else _ngrams(data.tokenizer, options),
+        analyzer=_NgramAnalyzer(data.tokenizer, low, high),
         min_df=options.min_df,
         sublinear_tf=options.sublinear_tf,
     )
@@ -78,15 +77,11 @@ def fit_baseline(cfg: DictConfig) -> dict[str, float]:
         folder / "predictions.jsonl", texts["test"], labels["test"].tolist(), probabilities, names
     )
     if cfg.get("logger"):
-        _record(cfg, flatten(OmegaConf.to_container(cfg, resolve=True)), metrics, table, folder)
+        resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+        _record(cfg, flatten(resolved), metrics, table, folder)
     log.info("baseline on %s: %s", data.name, metrics)
     print(metrics)
     return metrics
-
-
-def _ngrams(tokenize: Any, options: DictConfig) -> Any:
-    low, high = options.ngram_range
-    return _NgramAnalyzer(tokenize, low, high)
 
 
 class _NgramAnalyzer:
