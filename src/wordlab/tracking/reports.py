@@ -34,14 +34,13 @@ def per_class_scores(confusion: torch.Tensor, label_names: Sequence[str]) -> pd.
 
 def confusion_figure(confusion: torch.Tensor, label_names: Sequence[str], path: Path) -> Path:
     """Save the confusion matrix as a PNG heat map with counts in the cells."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     matrix = confusion.numpy()
     size = max(4.0, 0.6 * len(label_names) + 2)
-    fig, ax = plt.subplots(figsize=(size, size))
+    # A Figure without pyplot draws off-screen and leaves the caller's (notebook's) backend alone.
+    fig = Figure(figsize=(size, size))
+    ax = fig.subplots()
     ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(label_names)), label_names, rotation=45, ha="right")
     ax.set_yticks(range(len(label_names)), label_names)
@@ -53,7 +52,6 @@ def confusion_figure(confusion: torch.Tensor, label_names: Sequence[str], path: 
         ax.text(col, row, str(count), ha="center", va="center", color=color, fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path
 
 

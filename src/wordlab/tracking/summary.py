@@ -89,12 +89,10 @@ def plot_metric(table: pd.DataFrame, keys: Sequence[str], metric: str, path: Pat
     finished = table[table["status"] == "FINISHED"]
     if not keys or metric not in finished.columns or finished.empty:
         return None
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 3.2), squeeze=False)
+    fig = Figure(figsize=(4 * len(keys), 3.2))
+    axes = fig.subplots(1, len(keys), squeeze=False)
     for ax, key in zip(axes[0], keys, strict=True):
         values = finished[f"override.{key}"].astype(str)
         numeric = pd.to_numeric(values, errors="coerce")
@@ -106,7 +104,6 @@ def plot_metric(table: pd.DataFrame, keys: Sequence[str], metric: str, path: Pat
             ax.set_xscale("log")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     return path
 
 

@@ -1,0 +1,62 @@
+"""Every notebook in ``notebooks/`` runs top to bottom on a tiny corpus, offline."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import make_rows, write_jsonl
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+def noisy_rows(count: int, seed: int, flipped: float) -> list[dict]:
+    """Tiny-corpus rows with a share of labels flipped, so that runs make some errors."""
+    rng = random.Random(seed)
+    rows = make_rows(count, seed)
+    for row in rng.sample(rows, int(flipped * count)):
+        row["label"] = "negative" if row["label"] == "positive" else "positive"
+    return rows
+
+
+@pytest.fixture
+def notebook_corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "notebook-corpus"
+    write_jsonl(folder / "train.jsonl", noisy_rows(160, 1, 0.05))
+    write_jsonl(folder / "validation.jsonl", noisy_rows(40, 2, 0.1))
+    write_jsonl(folder / "test.jsonl", noisy_rows(40, 3, 0.15))
+    return folder
+
+
+def test_there_are_notebooks() -> None:
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_committed_without_outputs(path: Path) -> None:
+    notebook = nbformat.read(path, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert code
+    assert all(not cell.outputs and cell.execution_count is None for cell in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_runs(
+    path: Path, notebook_corpus: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The kernel inherits this environment, with the isolated stores of the autouse fixture.
+    monkeypatch.setenv("WORDLAB_NOTEBOOK_TINY", "1")
+    monkeypatch.setenv("WORDLAB_NOTEBOOK_DATA", str(notebook_corpus))
+    notebook = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    client.execute()  # raises CellExecutionError, with the failing cell, on any error
+    assert (isolated / "outputs" / "mlflow.db").is_file()  # the runs went to the tmp store
