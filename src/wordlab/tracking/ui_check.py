@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -126,8 +127,11 @@ def check_sweep(url: str, experiment: str, output: Path, timeout_ms: int = 120_0
             page.goto(f"{base}/runs/{child.info.run_id}", wait_until="domcontentloaded")
             for name in ("test/acc", "val/acc_best"):
                 page.get_by_text(name, exact=True).first.wait_for()
-                value = repr(child.data.metrics[name])
-                page.get_by_text(value, exact=True).first.wait_for()
+                shown = _shown_value(page.inner_text("body"), name)
+                expected = child.data.metrics[name]
+                assert shown is not None and abs(shown - expected) < 1e-6, (
+                    f"run {child.info.run_id}: the UI shows {name} = {shown}, MLflow has {expected}"
+                )
         shots.append(output / "child_run.png")
         page.screenshot(path=str(shots[-1]), full_page=True)
         page.goto(f"{base}/runs/{parent.info.run_id}", wait_until="domcontentloaded")
@@ -140,6 +144,12 @@ def check_sweep(url: str, experiment: str, output: Path, timeout_ms: int = 120_0
         "children": [c.info.run_id for c in children],
         "screenshots": [str(s) for s in shots],
     }
+
+
+def _shown_value(text: str, name: str) -> float | None:
+    """The number the page shows after a metric's name (the run page lists name, value)."""
+    found = re.search(re.escape(name) + r"\s+(-?[0-9][0-9.eE+-]*)", text)
+    return float(found.group(1)) if found else None
 
 
 def main() -> None:
