@@ -61,7 +61,9 @@ def main() -> None:
     args = parser.parse_args()
     device = args.device
     with tempfile.TemporaryDirectory() as cache:
-        data = TextDataModule(path=args.data, cache_dir=cache, batch_size=args.batch_size)
+        data = TextDataModule(
+            path=args.data, cache_dir=cache, batch_size=args.batch_size, pin_memory=True
+        )
         data.prepare()
         for name, make in ENCODERS.items():
             embeddings = random_embeddings(data.vocab, embedding_dim=128)

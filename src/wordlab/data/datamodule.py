@@ -58,6 +58,8 @@ class TextDataModule(pl.LightningDataModule):
         eval_batch_size: Validation and test batch size (default: ``batch_size``).
         bucket: Group training rows of similar length (fewer pad tokens for RNNs).
         num_workers: DataLoader worker processes.
+        pin_memory: Page-locked batches, so copies to the GPU do not wait for it (None: when
+            the trainer runs on a GPU).
         num_proc: Processes for tokenization (``datasets.map``).
         split_seed: Seed of the validation/test cuts (fixed, so every run sees the same split).
         seed: Seed of the training batch order.
@@ -92,6 +94,7 @@ class TextDataModule(pl.LightningDataModule):
         eval_batch_size: int | None = None,
         bucket: bool = False,
         num_workers: int = 0,
+        pin_memory: bool | None = None,
         num_proc: int | None = None,
         split_seed: int = 13,
         seed: int = 0,
@@ -130,6 +133,7 @@ class TextDataModule(pl.LightningDataModule):
         self.eval_batch_size = eval_batch_size or batch_size
         self.bucket = bucket
         self.num_workers = num_workers
+        self.pin_memory = pin_memory
         self.num_proc = num_proc
         self.seed = seed
         self.cache_dir = Path(cache_dir) if cache_dir else None
@@ -296,7 +300,7 @@ class TextDataModule(pl.LightningDataModule):
             collate_fn=identity,  # type: ignore[arg-type]
             num_workers=self.num_workers,
             persistent_workers=self.num_workers > 0,
-            pin_memory=self._on_gpu(),  # lets the copy to the GPU overlap with compute
+            pin_memory=self._on_gpu() if self.pin_memory is None else self.pin_memory,
         )
 
     def _on_gpu(self) -> bool:
