@@ -56,6 +56,17 @@ def ngram_spans(length: int, ngrams: int) -> list[tuple[int, int]]:
     return [(start, n) for n in range(2, ngrams + 1) for start in range(length - n + 1)]
 
 
+def _bag_sum(ids: torch.Tensor, offsets: torch.Tensor, table: nn.Embedding) -> torch.Tensor:
+    """Sum of the rows ``ids`` of ``table`` per document, shape (B, D).
+
+    Each distinct id is looked up once per batch (frequent words repeat many times), so the
+    gradient of the table, sparse or not, has one row per distinct id rather than per token.
+    """
+    distinct, position = torch.unique(ids, return_inverse=True)  # (U,), (N,)
+    rows = F.embedding(distinct, table.weight, sparse=table.sparse)  # (U, D)
+    return F.embedding_bag(position, rows, offsets, mode="sum")  # (B, D)
+
+
 class BagEncoder(nn.Module):
     """Mean of the word vectors and hashed n-gram vectors of each document.
 
@@ -114,14 +125,15 @@ class BagEncoder(nn.Module):
         Returns:
             Document vectors, shape (B, input_dim).
         """
-        total = F.embedding_bag(
-            token_ids, word_embedding.weight, offsets, mode="sum", sparse=word_embedding.sparse
-        )  # (B, D)
+        total = _bag_sum(token_ids, offsets, word_embedding)  # (B, D)
         count = torch.diff(offsets, append=offsets.new_tensor([token_ids.numel()])).to(total)
         if self.ngram_embedding is not None:
             ngram_ids, owner = hashed_ngrams(token_ids, offsets, self.ngrams, self.buckets)
-            total = total.index_add(0, owner, self.ngram_embedding(ngram_ids))  # (B, D)
-            count = count + torch.bincount(owner, minlength=offsets.numel()).to(total)
+            order = torch.argsort(owner, stable=True)  # group each document's n-grams
+            per_document = torch.bincount(owner, minlength=offsets.numel())  # (B,)
+            starts = torch.cumsum(per_document, 0) - per_document  # (B,)
+            total = total + _bag_sum(ngram_ids[order], starts, self.ngram_embedding)  # (B, D)
+            count = count + per_document.to(total)
         return self.dropout(total / count.clamp(min=1).unsqueeze(1))  # (B, D)
 
     def document_ngrams(self, token_ids: torch.Tensor) -> torch.Tensor:
