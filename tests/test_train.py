@@ -158,3 +158,11 @@ def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:
     repeat = client.get_run(again.run_id).data.metrics
     assert repeat["embedding/cache_hit"] == 1.0
     assert "embedding/drift" not in repeat  # static: nothing moves
+
+
+def test_debug_preset_runs_a_few_batches(train_overrides: list[str]) -> None:
+    result = fit(compose([*train_overrides, "debug=default", "data.eval_batch_size=4"]))
+    client = client_for(compose(train_overrides))
+    predictions = Path(client.download_artifacts(result.run_id, "test/predictions.jsonl"))
+    assert len(predictions.read_text().splitlines()) == 8  # limit_test_batches=2 of 4 rows
+    assert client.get_run(result.run_id).info.status == "FINISHED"

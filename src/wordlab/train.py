@@ -286,8 +286,10 @@ def _log_test_report(
     table.to_csv(folder / "per_class.csv", index=False)
     reports.confusion_figure(report["confusion"], names, folder / "confusion_matrix.png")
     order = report["indices"].argsort()
-    texts = datamodule.texts("test")
-    gold = datamodule.split("test").labels.tolist()
+    tested = report["indices"][order]  # every test row, or fewer with trainer.limit_test_batches
+    all_texts = datamodule.texts("test")
+    texts = [all_texts[i] for i in tested.tolist()]
+    gold = datamodule.split("test").labels[tested].tolist()
     reports.write_predictions(
         folder / "predictions.jsonl", texts, gold, report["probabilities"][order], names
     )

@@ -1,0 +1,55 @@
+"""The Kim (2014) table from the MLflow runs tagged study=kim2014: mean ± std of test
+accuracy over folds or seeds per corpus and variant, next to Kim's numbers.
+
+    python experiments/kim2014/summarize.py [--store sqlite:///outputs/mlflow.db]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import mlflow
+
+# Kim (2014), Table 2 (accuracy %); the baseline row has no published counterpart here.
+PUBLISHED = {
+    "rand": {"mr": 76.1, "sst5": 45.0, "sst2": 82.7, "subj": 89.6, "trec": 91.2},
+    "static": {"mr": 81.0, "sst5": 45.5, "sst2": 86.8, "subj": 93.0, "trec": 92.8},
+    "nonstatic": {"mr": 81.5, "sst5": 48.0, "sst2": 87.2, "subj": 93.4, "trec": 93.6},
+    "multichannel": {"mr": 81.1, "sst5": 47.4, "sst2": 88.1, "subj": 93.2, "trec": 92.2},
+}
+CORPORA = ("mr", "subj", "trec", "sst2", "sst5")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    args = parser.parse_args()
+    mlflow.set_tracking_uri(args.store)
+    runs = mlflow.search_runs(
+        search_all_experiments=True,
+        filter_string="tags.study = 'kim2014' and attributes.status = 'FINISHED'",
+    )
+    if runs.empty:
+        raise SystemExit("no finished runs tagged study=kim2014 in " + args.store)
+    runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
+    runs["variant"] = runs["tags.variant"].fillna("tfidf_lr (baseline)")
+    header = "| variant | " + " | ".join(CORPORA) + " |"
+    print(header)
+    print("|" + "---|" * (len(CORPORA) + 1))
+    for variant, group in runs.groupby("variant"):
+        cells = []
+        for corpus in CORPORA:
+            acc = 100 * group.loc[group["corpus"] == corpus, "metrics.test/acc"]
+            if acc.empty:
+                cells.append("-")
+                continue
+            cell = f"{acc.mean():.1f} ± {acc.std():.1f} (n={len(acc)})"
+            published = PUBLISHED.get(variant, {}).get(corpus)
+            if published is not None:
+                cell += f"; Kim {published} ({acc.mean() - published:+.1f})"
+            cells.append(cell)
+        print(f"| {variant} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
