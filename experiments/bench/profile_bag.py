@@ -58,13 +58,18 @@ def main() -> None:
                 optimizer.step()
                 done = time.perf_counter()
                 for phase, seconds in zip(
-                    phases, (loaded - started, forward - loaded, backward - forward, done - backward),
+                    phases,
+                    (loaded - started, forward - loaded, backward - forward, done - backward),
                     strict=True,
                 ):
                     phases[phase] += seconds
             per_step = {k: round(1000 * v / args.steps, 1) for k, v in phases.items()}
             epoch = sum(phases.values()) / args.steps * len(data.split("train")) / args.batch_size
-            print(json.dumps({"optimizer": name, "ms_per_step": per_step, "epoch_seconds": round(epoch, 1)}))
+            print(
+                json.dumps(
+                    {"optimizer": name, "ms_per_step": per_step, "epoch_seconds": round(epoch, 1)}
+                )
+            )
 
 
 if __name__ == "__main__":
