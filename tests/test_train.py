@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pytest
+import torch
 from mlflow.tracking import MlflowClient
 
 from wordlab.config import compose
@@ -58,7 +59,16 @@ def test_cnn_run_is_recorded_in_mlflow(train_overrides: list[str], isolated: Pat
         "test/confusion_matrix.png",
         "test/predictions.jsonl",
     } <= artifacts
-    assert any(a.startswith("checkpoints/") and a.endswith(".ckpt") for a in artifacts)
+    (logged,) = [a for a in artifacts if a.startswith("checkpoints/") and a.endswith(".ckpt")]
+    # The logged model is the best checkpoint without its training state (the run folder keeps
+    # the full file for resuming).
+    model = torch.load(client.download_artifacts(result.run_id, logged), weights_only=True)
+    full = torch.load(result.best_checkpoint, weights_only=True)
+    assert "optimizer_states" in full and "optimizer_states" not in model
+    assert Path(logged).name == Path(result.best_checkpoint).name
+    for name, tensor in full["state_dict"].items():
+        assert torch.equal(model["state_dict"][name], tensor)
+        assert torch.equal(result.system.state_dict()[name].cpu(), tensor)
     predictions = Path(client.download_artifacts(result.run_id, "test/predictions.jsonl"))
     rows = [json.loads(line) for line in predictions.read_text().splitlines()]
     assert len(rows) == 40 and set(rows[0]) == {

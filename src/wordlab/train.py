@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
     from wordlab.tracking.mlflow_run import RunRecorder
 
 log = logging.getLogger(__name__)
+
+# Checkpoint entries only a resumed fit needs; the logged model file leaves them out.
+TRAINING_STATE = ("optimizer_states", "lr_schedulers", "loops", "callbacks")
 
 
 @dataclass
@@ -234,12 +238,20 @@ def _fit(
     callbacks = _callbacks(cfg, has_logger=logger is not None)
     if not _has_progress_bar(callbacks):  # callbacks.progress_bar=null: no bar at all
         trainer_overrides = {"enable_progress_bar": False, **trainer_overrides}
+    from wordlab.checkpoint_io import StreamingCheckpointIO
+
     trainer = instantiate(
-        cfg.trainer, callbacks=callbacks, logger=logger or False, **trainer_overrides
+        cfg.trainer,
+        callbacks=callbacks,
+        logger=logger or False,
+        plugins=[StreamingCheckpointIO()],
+        **trainer_overrides,
     )
     trainer.fit(system, datamodule=datamodule, ckpt_path=checkpoint)
     fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
+    for optimizer in trainer.optimizers:
+        optimizer.state.clear()  # training is over: free e.g. Adagrad's table-sized state
     if trainer.world_size > 1:
         # Test once, on one device, so every test example is scored exactly once.
         import torch.distributed as dist
@@ -256,13 +268,15 @@ def _fit(
             callbacks=[],
             logger=logger or False,
         )
-    trainer.test(system, datamodule=datamodule, ckpt_path=best)
-    metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
-    if recorder is not None:
-        _log_test_report(system, datamodule, recorder, run_dir)
-        if best:
-            recorder.log_artifacts([Path(best)], "checkpoints")
-        recorder.finish()
+    with tempfile.TemporaryDirectory() as scratch:
+        model_file = _load_best(system, best, Path(scratch) if recorder else None)
+        trainer.test(system, datamodule=datamodule)
+        metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
+        if recorder is not None:
+            _log_test_report(system, datamodule, recorder, run_dir)
+            if model_file:
+                recorder.log_artifacts([model_file], "checkpoints")
+            recorder.finish()
     return TrainResult(
         run_id=recorder.run_id if recorder else None,
         metrics=metrics,
@@ -271,6 +285,26 @@ def _fit(
         run_dir=run_dir,
         best_checkpoint=best,
     )
+
+
+def _load_best(system: TextClassifier, best: str | None, folder: Path | None) -> Path | None:
+    """Load the best checkpoint's weights into ``system`` (none saved: keep the trained ones) and,
+    given a ``folder``, save them there without the training state: the checkpoint to log.
+
+    The checkpoint is memory-mapped, so its optimizer state, as large as the model for Adam or
+    Adagrad, is never read; the run folder keeps the full file for ``resume``.
+    """
+    import torch
+
+    if best is None:
+        return None
+    checkpoint = torch.load(best, map_location="cpu", mmap=True, weights_only=True)
+    system.load_state_dict(checkpoint["state_dict"])
+    if folder is None:
+        return None
+    model_file = folder / Path(best).name
+    torch.save({k: v for k, v in checkpoint.items() if k not in TRAINING_STATE}, model_file)
+    return model_file
 
 
 def _log_test_report(
