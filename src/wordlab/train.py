@@ -268,7 +268,7 @@ def _fit(
             callbacks=[],
             logger=logger or False,
         )
-    with tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory(dir=run_dir) as scratch:  # beside the run's checkpoints
         model_file = _load_best(system, best, Path(scratch) if recorder else None)
         trainer.test(system, datamodule=datamodule)
         metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
