@@ -206,49 +206,14 @@ def b4_data(data: Path, work: Path, repeats: int) -> list[list[str]]:
         for repeat in range(repeats if share == 100 else 1):
             cache = work / f"prep-cache-{share}-{repeat}"
             env = {"HF_DATASETS_CACHE": str(work / f"hf-{share}-{repeat}")}  # nothing cached
-            cold.add(
-                last_json(
-                    check(
-                        run_timed(
-                            [
-                                PYTHON,
-                                script,
-                                "wordlab",
-                                "--data",
-                                str(folder),
-                                "--cache",
-                                str(cache),
-                            ],
-                            env,
-                        ),
-                        "prep",
-                    ).stdout
-                )["seconds"]
-            )
+            prepare = [PYTHON, script, "wordlab", "--data", str(folder), "--cache", str(cache)]
+            cold.add(last_json(check(run_timed(prepare, env), "prep").stdout)["seconds"])
             loop.add(
                 last_json(
                     check(run_timed([PYTHON, script, "loop", "--data", str(folder)]), "loop").stdout
                 )["seconds"]
             )
-            cached.add(
-                last_json(
-                    check(
-                        run_timed(
-                            [
-                                PYTHON,
-                                script,
-                                "wordlab",
-                                "--data",
-                                str(folder),
-                                "--cache",
-                                str(cache),
-                            ],
-                            env,
-                        ),
-                        "prep",
-                    ).stdout
-                )["seconds"]
-            )
+            cached.add(last_json(check(run_timed(prepare, env), "prep").stdout)["seconds"])
             shutil.rmtree(cache, ignore_errors=True)
         rows.append(
             [
