@@ -15,7 +15,7 @@ import datasets
 import pytorch_lightning as pl
 from torch.utils.data import DataLoader
 
-from wordlab.data import corpus, prepare, splits
+from wordlab.data import corpus, phrases, prepare, splits
 from wordlab.data.batching import BatchSampler, TokenizedSplit, identity
 from wordlab.data.errors import DataError
 from wordlab.data.tokenizers import make_tokenizer
@@ -48,6 +48,10 @@ class TextDataModule(pl.LightningDataModule):
         test_fraction: Share of train cut out as test when there is none.
         fold: Use rows whose ``fold_field`` equals this as test (k-fold cross-validation).
         fold_field: Column with fold numbers.
+        phrase_labels: Train on every labelled phrase of the training trees instead of the
+            whole texts: a map from tree label to class name (e.g. SST-2 ``{0: negative,
+            1: negative, 3: positive, 4: positive}``); validation and test stay whole texts.
+        tree_field: Column holding each row's labelled tree (for ``phrase_labels``).
         encoding_errors: ``strict`` (non-UTF-8 text is an error) or ``replace``.
         tokenizer: ``regex`` (words and punctuation), ``whitespace`` or ``spacy``.
         lowercase: Lowercase before tokenizing.
@@ -84,6 +88,8 @@ class TextDataModule(pl.LightningDataModule):
         test_fraction: float = 0.1,
         fold: int | None = None,
         fold_field: str = "fold",
+        phrase_labels: dict[Any, str] | None = None,
+        tree_field: str = "tree",
         encoding_errors: str = "strict",
         tokenizer: str = "regex",
         lowercase: bool = True,
@@ -121,6 +127,8 @@ class TextDataModule(pl.LightningDataModule):
             "test_fraction": test_fraction,
             "fold": fold,
             "fold_field": fold_field,
+            "phrase_labels": _plain(phrase_labels),
+            "tree_field": tree_field,
             "tokenizer": tokenizer,
             "lowercase": lowercase,
             "max_length": max_length,
@@ -212,6 +220,16 @@ class TextDataModule(pl.LightningDataModule):
             self.settings["fold"],
             self.settings["fold_field"],
         )
+        if self.settings["phrase_labels"] and "train" in raw:
+            sentences = raw["train"].num_rows
+            raw["train"] = phrases.expand_phrases(
+                raw["train"],
+                self.settings["tree_field"],
+                self.settings["phrase_labels"],
+                self.label_names,
+                source,
+            )
+            log.info("%s: %d training trees gave %d phrases", source, sentences, len(raw["train"]))
         tokenized = prepare.tokenize(
             raw, self.tokenizer, self.settings["max_length"], self.num_proc
         )
