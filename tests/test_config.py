@@ -95,3 +95,12 @@ def test_overrides_reach_the_built_objects() -> None:
 )
 def test_dataset_names(path: str, name: str) -> None:
     assert dataset_name(path) == name
+
+
+@pytest.mark.parametrize("option", options("scheduler"))
+def test_scheduler_options(option: str) -> None:
+    system = compose([f"scheduler={option}"]).system
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+    extra = {"total_steps": 10} if option == "linear_decay" else {}
+    scheduler = instantiate(system.scheduler)(optimizer=optimizer, **extra)
+    assert system.scheduler_interval in ("step", "epoch") and scheduler.optimizer is optimizer

@@ -114,6 +114,23 @@ def test_other_models_learn(train_overrides: list[str], model: str) -> None:
     assert result.metrics["test/acc"] >= 0.8
 
 
+def test_linear_decay_reaches_zero_at_the_last_step(train_overrides: list[str]) -> None:
+    overrides = [o for o in train_overrides if not o.startswith(("model.", "system.optimizer"))]
+    cfg = compose(
+        [
+            *overrides,
+            "model=bag",
+            "optimizer=sgd",
+            "system.optimizer.lr=0.6",
+            "scheduler=linear_decay",
+        ]
+    )
+    result = fit(cfg)
+    history = client_for(cfg).get_metric_history(result.run_id, "lr-SGD")
+    # Logged at the start of each of the 3 epochs of equal length: 0.6, 0.4, 0.2.
+    assert [round(m.value, 6) for m in sorted(history, key=lambda m: m.step)] == [0.6, 0.4, 0.2]
+
+
 def test_bad_input_marks_the_run_failed(train_overrides: list[str]) -> None:
     cfg = compose([*train_overrides, "data.text_field=review"])
     with pytest.raises(DataError, match=r"no column 'review' \(data.text_field\)"):

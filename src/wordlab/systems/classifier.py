@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +38,8 @@ class TextClassifier(pl.LightningModule):
         embeddings: The initial word-vector table (from the ``embedding`` group).
         label_names: Class names, index order.
         optimizer: Partial optimizer; called with the trainable parameters.
-        scheduler: Partial learning-rate scheduler, called with the optimizer, or None.
+        scheduler: Partial learning-rate scheduler, called with the optimizer, or None. If it
+            takes a ``total_steps`` that is not set, it gets the run's number of optimizer steps.
         scheduler_interval: ``epoch`` or ``step``.
         max_norm: Kim's max-norm constraint on the output weights (None: off).
     """
@@ -168,7 +171,10 @@ class TextClassifier(pl.LightningModule):
             )
         if self.scheduler_factory is None:
             return optimizer
-        scheduler = self.scheduler_factory(optimizer=optimizer)
+        extra = {}
+        if _unset_parameter(self.scheduler_factory, "total_steps"):
+            extra["total_steps"] = int(self.trainer.estimated_stepping_batches)
+        scheduler = self.scheduler_factory(optimizer=optimizer, **extra)
         return {
             "optimizer": optimizer,
             "lr_scheduler": {
@@ -187,3 +193,10 @@ class TextClassifier(pl.LightningModule):
         }
         self.test_confusion.reset()
         return report
+
+
+def _unset_parameter(factory: Callable[..., Any], name: str) -> bool:
+    """Whether ``factory`` (a function or ``functools.partial``) takes ``name`` and lacks it."""
+    bound = factory.keywords if isinstance(factory, functools.partial) else {}
+    function = factory.func if isinstance(factory, functools.partial) else factory
+    return name in inspect.signature(function).parameters and name not in bound
