@@ -5,6 +5,7 @@ The training file is shuffled beforehand (fastText reads it in order and IMDB is
 label). Prints one JSON line.
 
     python experiments/bench/fasttext_run.py --train train.txt --test test.txt --epoch 10
+        [--valid valid.txt] [--lr 0.1] [--seed 13] [--dim 100] [--word-ngrams 2] [--threads 2]
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--train", required=True)
     parser.add_argument("--test", required=True)
+    parser.add_argument("--valid", help="also report accuracy on this file")
+    parser.add_argument("--lr", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--epoch", type=int, default=10)
     parser.add_argument("--dim", type=int, default=100)
     parser.add_argument("--word-ngrams", type=int, default=2)
@@ -28,12 +32,14 @@ def main() -> None:
 
     model = fasttext.train_supervised(
         input=args.train, epoch=args.epoch, dim=args.dim, wordNgrams=args.word_ngrams,
-        thread=args.threads, bucket=2_000_000, lr=0.1, verbose=0, seed=13,
+        thread=args.threads, bucket=2_000_000, lr=args.lr, verbose=0, seed=args.seed,
     )  # fmt: skip
     trained = time.perf_counter() - started
     count, precision, _ = model.test(args.test)
-    print(json.dumps({"test_acc": precision, "test_size": count, "train_seconds": trained,
-                      "seconds": time.perf_counter() - started}))  # fmt: skip
+    result = {"test_acc": precision, "test_size": count, "train_seconds": trained}
+    if args.valid:
+        result["valid_acc"] = model.test(args.valid)[1]
+    print(json.dumps(result | {"seconds": time.perf_counter() - started}))
 
 
 if __name__ == "__main__":
