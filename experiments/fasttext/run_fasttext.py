@@ -82,15 +82,26 @@ def main() -> None:
     recorder = RunRecorder(client, run.info.run_id)
     recorder.log_params(
         flatten({"data": dict(cfg.data)})
-        | {"model.ngrams": args.word_ngrams, "model.dim": args.dim, "trainer.epoch": args.epoch,
-           "model.lrs": args.lrs, "model.lr": best, "trainer.threads": args.threads, "seed": args.seed}  # fmt: skip
+        | {
+            "model.ngrams": args.word_ngrams,
+            "model.dim": args.dim,
+            "model.lrs": args.lrs,
+            "model.lr": best,
+            "trainer.epoch": args.epoch,
+            "trainer.threads": args.threads,
+            "seed": args.seed,
+        }  # fmt: skip
     )
     recorder.log_metrics(
-        {"test/acc": trials[best]["test_acc"], "val/acc_best": trials[best]["valid_acc"],
-         "time/train_seconds": trials[best]["train_seconds"]}  # fmt: skip
+        {
+            "test/acc": trials[best]["test_acc"],
+            "val/acc_best": trials[best]["valid_acc"],
+            "time/train_seconds": trials[best]["train_seconds"],
+        }  # fmt: skip
     )
     recorder.finish()
-    print(f"{name}: lr {best}, test acc {trials[best]['test_acc']:.4f} (MLflow run {run.info.run_id})")
+    accuracy = trials[best]["test_acc"]
+    print(f"{name}: lr {best}, test acc {accuracy:.4f} (MLflow run {run.info.run_id})")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The Kim (2014) table from the MLflow runs tagged study=kim2014: mean ± std of test
-accuracy over folds or seeds per corpus and variant, next to Kim's numbers.
+accuracy over folds or seeds per corpus and variant, next to Kim's numbers. Runs with another
+optimizer than Kim's Adadelta get their own row; SST runs trained on phrases (data=sst2_phrases,
+sst5_phrases; Kim's setting) their own column.
 
     python experiments/kim2014/summarize.py [--store sqlite:///outputs/mlflow.db]
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 import mlflow
+import pandas as pd
 
 # Kim (2014), Table 2 (accuracy %); the baseline row has no published counterpart here.
 PUBLISHED = {
@@ -17,7 +20,7 @@ PUBLISHED = {
     "nonstatic": {"mr": 81.5, "sst5": 48.0, "sst2": 87.2, "subj": 93.4, "trec": 93.6},
     "multichannel": {"mr": 81.1, "sst5": 47.4, "sst2": 88.1, "subj": 93.2, "trec": 92.2},
 }
-CORPORA = ("mr", "subj", "trec", "sst2", "sst5")
+CORPORA = ("mr", "subj", "trec", "sst2", "sst2 phrases", "sst5", "sst5 phrases")
 
 
 def main() -> None:
@@ -32,7 +35,12 @@ def main() -> None:
     if runs.empty:
         raise SystemExit("no finished runs tagged study=kim2014 in " + args.store)
     runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
+    phrases = runs.get("params.data.phrase_labels.4", pd.Series(None, index=runs.index))
+    runs.loc[phrases.notna(), "corpus"] += " phrases"
     runs["variant"] = runs["tags.variant"].fillna("tfidf_lr (baseline)")
+    optimizer = runs.get("params.system.optimizer._target_", pd.Series(None, index=runs.index))
+    other = optimizer.notna() & (optimizer != "torch.optim.Adadelta")
+    runs.loc[other, "variant"] += " (" + optimizer[other].str.rsplit(".", n=1).str[-1] + ")"
     header = "| variant | " + " | ".join(CORPORA) + " |"
     print(header)
     print("|" + "---|" * (len(CORPORA) + 1))
@@ -43,8 +51,9 @@ def main() -> None:
             if acc.empty:
                 cells.append("-")
                 continue
-            cell = f"{acc.mean():.1f} ± {acc.std():.1f} (n={len(acc)})"
-            published = PUBLISHED.get(variant, {}).get(corpus)
+            spread = f" ± {acc.std():.1f}" if len(acc) > 1 else ""
+            cell = f"{acc.mean():.1f}{spread} (n={len(acc)})"
+            published = PUBLISHED.get(variant.split(" ")[0], {}).get(corpus.split(" ")[0])
             if published is not None:
                 cell += f"; Kim {published} ({acc.mean() - published:+.1f})"
             cells.append(cell)
