@@ -49,13 +49,14 @@ def main() -> None:
     parser.add_argument("--lrs", default="0.05,0.1,0.25,0.5")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
-    args = parser.parse_args()
+    args = parser.parse_intermixed_args()
     from hydra.utils import instantiate
 
     cfg = compose(args.overrides, config_name="baseline")
     data = instantiate(cfg.data)
     data.prepare()
-    trials = {}
+    trials: dict[float, dict] = {}
+    failures: dict[float, str] = {}
     with tempfile.TemporaryDirectory() as folder:
         files = {s: Path(folder) / f"{s}.txt" for s in ("train", "validation", "test")}
         for split, path in files.items():
@@ -66,10 +67,13 @@ def main() -> None:
                        "--epoch", str(args.epoch), "--dim", str(args.dim), "--lr", str(lr),
                        "--word-ngrams", str(args.word_ngrams), "--threads", str(args.threads),
                        "--seed", str(args.seed)]  # fmt: skip
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            trials[lr] = json.loads(output.strip().splitlines()[-1])
-            print(f"lr={lr}: {trials[lr]}")
-    best = max(trials, key=lambda lr: trials[lr]["valid_acc"])
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode == 0:
+                trials[lr] = json.loads(done.stdout.strip().splitlines()[-1])
+                print(f"lr={lr}: {trials[lr]}")
+            else:  # fastText stops with "Encountered NaN." on some small corpora
+                failures[lr] = done.stderr.strip().splitlines()[-1]
+                print(f"lr={lr}: fastText failed: {failures[lr]}", file=sys.stderr)
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(cfg.logger.tracking_uri)
@@ -80,6 +84,12 @@ def main() -> None:
     tags = {"study": "fasttext", "model": "fasttext", "task": "fasttext", "dataset": data.name}
     run = client.create_run(experiment, run_name=name, tags=tags)
     recorder = RunRecorder(client, run.info.run_id)
+    if not trials:
+        error = "; ".join(f"lr {lr}: {message}" for lr, message in failures.items())
+        recorder.set_tags({"error": f"fastText failed at every learning rate: {error}"})
+        client.set_terminated(run.info.run_id, "FAILED")
+        raise SystemExit(f"{name}: fastText failed at every learning rate: {error}")
+    best = max(trials, key=lambda lr: trials[lr]["valid_acc"])
     recorder.log_params(
         flatten({"data": dict(cfg.data)})
         | {

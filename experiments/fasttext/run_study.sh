@@ -11,7 +11,8 @@ for corpus in imdb sst2 trec mr/split_seed13; do
     "data.path=$D/$corpus" callbacks.progress_bar=null "sweep_name=fasttext $corpus"
   for ngrams in 1 2; do
     for seed in 1 2 3 4 5; do
-      python "$HERE/run_fasttext.py" data=local "data.path=$D/$corpus" --word-ngrams "$ngrams" --seed "$seed"
+      python "$HERE/run_fasttext.py" data=local "data.path=$D/$corpus" --word-ngrams "$ngrams" \
+        --seed "$seed" || echo "fastText run failed (recorded in MLflow): $corpus ngrams=$ngrams seed=$seed"
     done
   done
   wordlab-baseline data=local "data.path=$D/$corpus" +tags.study=fasttext
