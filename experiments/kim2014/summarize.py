@@ -44,7 +44,13 @@ def main() -> None:
     header = "| variant | " + " | ".join(CORPORA) + " |"
     print(header)
     print("|" + "---|" * (len(CORPORA) + 1))
-    for variant, group in runs.groupby("variant"):
+    order = [*PUBLISHED, "tfidf_lr"]  # Kim's row order, the baseline last
+
+    def rank(variant: str) -> tuple[int, str]:
+        return order.index(variant.split(" ")[0]), variant
+
+    for variant in sorted(runs["variant"].unique(), key=rank):
+        group = runs[runs["variant"] == variant]
         cells = []
         for corpus in CORPORA:
             acc = 100 * group.loc[group["corpus"] == corpus, "metrics.test/acc"]
