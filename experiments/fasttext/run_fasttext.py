@@ -23,6 +23,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from wordlab.config import compose
 from wordlab.tracking.mlflow_run import RunRecorder, flatten, get_or_create_experiment
 
@@ -72,7 +74,7 @@ def main() -> None:
                 trials[lr] = json.loads(done.stdout.strip().splitlines()[-1])
                 print(f"lr={lr}: {trials[lr]}")
             else:  # fastText stops with "Encountered NaN." on some small corpora
-                failures[lr] = done.stderr.strip().splitlines()[-1]
+                failures[lr] = (done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[-1]
                 print(f"lr={lr}: fastText failed: {failures[lr]}", file=sys.stderr)
     from mlflow.tracking import MlflowClient
 
@@ -91,7 +93,7 @@ def main() -> None:
         raise SystemExit(f"{name}: fastText failed at every learning rate: {error}")
     best = max(trials, key=lambda lr: trials[lr]["valid_acc"])
     recorder.log_params(
-        flatten({"data": dict(cfg.data)})
+        flatten({"data": OmegaConf.to_container(cfg.data, resolve=True)})
         | {
             "model.ngrams": args.word_ngrams,
             "model.dim": args.dim,
@@ -100,14 +102,15 @@ def main() -> None:
             "trainer.epoch": args.epoch,
             "trainer.threads": args.threads,
             "seed": args.seed,
-        }  # fmt: skip
+            "model.failed_lrs": ",".join(str(lr) for lr in failures) or "none",
+        }
     )
     recorder.log_metrics(
         {
             "test/acc": trials[best]["test_acc"],
             "val/acc_best": trials[best]["valid_acc"],
             "time/train_seconds": trials[best]["train_seconds"],
-        }  # fmt: skip
+        }
     )
     recorder.finish()
     accuracy = trials[best]["test_acc"]
