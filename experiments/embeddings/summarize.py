@@ -1,14 +1,14 @@
 """Table of the embedding study from its MLflow runs (tag study=embeddings): mean ± std of
 test accuracy over seeds, per corpus and embedding, next to Kim's (2014) CNN numbers.
 
-    python experiments/embeddings/summarize.py [--store sqlite:///outputs/mlflow.db]
+    python experiments/embeddings/summarize.py [--store URI]
 """
 
 from __future__ import annotations
 
 import argparse
 
-import mlflow
+import wordlab
 
 # Kim (2014), Table 2: CNN-rand, CNN-static, CNN-non-static (GoogleNews word2vec).
 KIM = {"mr": (76.1, 81.0, 81.5), "sst2": (82.7, 86.8, 87.2)}
@@ -23,12 +23,11 @@ def variant(row) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    parser.add_argument("--store", help="tracking URI (default: as wordlab.runs)")
     args = parser.parse_args()
-    mlflow.set_tracking_uri(args.store)
-    runs = mlflow.search_runs(
-        search_all_experiments=True,
-        filter_string="tags.study = 'embeddings' and attributes.status = 'FINISHED'",
+    runs = wordlab.runs(
+        filter="tags.study = 'embeddings' and attributes.status = 'FINISHED'",
+        tracking_uri=args.store,
     )
     runs["variant"] = runs.apply(variant, axis=1)
     runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]

@@ -2,15 +2,16 @@
 std over seeds) of the bag model and of fastText, each with and without bigrams, and of TF-IDF +
 logistic regression, per corpus; the bag model's difference from fastText beside each cell.
 
-    python experiments/fasttext/summarize.py [--store sqlite:///outputs/mlflow.db]
+    python experiments/fasttext/summarize.py [--store URI]
 """
 
 from __future__ import annotations
 
 import argparse
 
-import mlflow
 import pandas as pd
+
+import wordlab
 
 COLUMNS = ("bag", "bag + bigrams", "fastText", "fastText + bigrams", "TF-IDF + LR")
 
@@ -24,15 +25,15 @@ def system(run: pd.Series) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    parser.add_argument("--store", help="tracking URI (default: as wordlab.runs)")
     args = parser.parse_args()
-    mlflow.set_tracking_uri(args.store)
-    runs = mlflow.search_runs(
-        search_all_experiments=True,
-        filter_string="tags.study = 'fasttext' and attributes.status = 'FINISHED'",
+    runs = wordlab.runs(
+        filter="tags.study = 'fasttext' and attributes.status = 'FINISHED'", tracking_uri=args.store
     )
     if runs.empty:
-        raise SystemExit("no finished runs tagged study=fasttext in " + args.store)
+        raise SystemExit(
+            f"no finished runs tagged study=fasttext in {args.store or 'the default store'}"
+        )
     runs["system"] = runs.apply(system, axis=1)
     runs["acc"] = 100 * runs["metrics.test/acc"]
     table = runs.groupby(["tags.dataset", "system"])["acc"].agg(["mean", "std", "count"])

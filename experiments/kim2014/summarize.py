@@ -3,15 +3,16 @@ accuracy over folds or seeds per corpus and variant, next to Kim's numbers. Runs
 optimizer than Kim's Adadelta get their own row; SST runs trained on phrases (data=sst2_phrases,
 sst5_phrases; Kim's setting) their own column.
 
-    python experiments/kim2014/summarize.py [--store sqlite:///outputs/mlflow.db]
+    python experiments/kim2014/summarize.py [--store URI]
 """
 
 from __future__ import annotations
 
 import argparse
 
-import mlflow
 import pandas as pd
+
+import wordlab
 
 # Kim (2014), Table 2 (accuracy %); the baseline row has no published counterpart here.
 PUBLISHED = {
@@ -25,15 +26,15 @@ CORPORA = ("mr", "subj", "trec", "sst2", "sst2 phrases", "sst5", "sst5 phrases")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    parser.add_argument("--store", help="tracking URI (default: as wordlab.runs)")
     args = parser.parse_args()
-    mlflow.set_tracking_uri(args.store)
-    runs = mlflow.search_runs(
-        search_all_experiments=True,
-        filter_string="tags.study = 'kim2014' and attributes.status = 'FINISHED'",
+    runs = wordlab.runs(
+        filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=args.store
     )
     if runs.empty:
-        raise SystemExit("no finished runs tagged study=kim2014 in " + args.store)
+        raise SystemExit(
+            f"no finished runs tagged study=kim2014 in {args.store or 'the default store'}"
+        )
     runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
     phrases = runs.get("params.data.phrase_labels.4", pd.Series(None, index=runs.index))
     runs.loc[phrases.notna(), "corpus"] += " phrases"

@@ -1,14 +1,14 @@
 """The RNN study's table from the MLflow runs tagged study=rnn: test accuracy (mean ± std over
 seeds) per cell, embedding and corpus, with a published reference beside it where there is one.
 
-    python experiments/rnn/summarize.py [--store sqlite:///outputs/mlflow.db]
+    python experiments/rnn/summarize.py [--store URI]
 """
 
 from __future__ import annotations
 
 import argparse
 
-import mlflow
+import wordlab
 
 # Tai et al. (2015), Table 2: sentence-level test accuracy % with 300-d GloVe vectors tuned and
 # training on all phrases (not listed in ../shared/data/README.md). IMDB: Maas et al. (2011),
@@ -23,15 +23,15 @@ CORPORA = ("sst2", "sst5", "imdb")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    parser.add_argument("--store", help="tracking URI (default: as wordlab.runs)")
     args = parser.parse_args()
-    mlflow.set_tracking_uri(args.store)
-    runs = mlflow.search_runs(
-        search_all_experiments=True,
-        filter_string="tags.study = 'rnn' and attributes.status = 'FINISHED'",
+    runs = wordlab.runs(
+        filter="tags.study = 'rnn' and attributes.status = 'FINISHED'", tracking_uri=args.store
     )
     if runs.empty:
-        raise SystemExit("no finished runs tagged study=rnn in " + args.store)
+        raise SystemExit(
+            f"no finished runs tagged study=rnn in {args.store or 'the default store'}"
+        )
     runs["embedding"] = runs["params.embedding._target_"].str.rsplit(".", n=1).str[-1]
     runs["embedding"] = runs["embedding"].str.replace("_embeddings", "")
     runs["acc"] = 100 * runs["metrics.test/acc"]
