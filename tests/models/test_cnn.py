@@ -11,10 +11,11 @@ def test_output_shape() -> None:
     assert encoder.output_dim == 8
 
 
+@pytest.mark.parametrize("wide", [0, 3])
 @pytest.mark.parametrize("length", [1, 2, 5, 9])
-def test_padding_does_not_change_output(length: int) -> None:
+def test_padding_does_not_change_output(length: int, wide: int) -> None:
     torch.manual_seed(0)
-    encoder = CNNEncoder(input_dim=5, num_filters=3, kernel_sizes=[2, 3, 4]).eval()
+    encoder = CNNEncoder(5, num_filters=3, kernel_sizes=[2, 3, 4], padding=wide).eval()
     tokens = torch.randn(1, length, 5)
     alone = encoder(tokens, torch.ones(1, length, dtype=torch.bool))
     padded = torch.cat([tokens, torch.randn(1, 6, 5)], dim=1)  # garbage in the padding
@@ -33,6 +34,25 @@ def test_hand_computed_max_over_time() -> None:
     assert encoder(tokens, mask).item() == pytest.approx(2.0)
     tokens[0, 0, 0] = -3.0  # windows now -4, -1 -> relu 0
     assert encoder(tokens, mask).item() == pytest.approx(0.0)
+
+
+def test_wide_convolution_sees_words_at_the_edges() -> None:
+    encoder = CNNEncoder(input_dim=1, num_filters=1, kernel_sizes=[2], dropout=0.0, padding=1)
+    with torch.no_grad():
+        encoder.convs[0].weight.copy_(torch.tensor([[[-1.0, 1.0]]]))  # x[t+1] - x[t]
+        encoder.convs[0].bias.zero_()
+    tokens = torch.tensor([[[3.0], [1.0], [2.0], [9.0]]])
+    mask = torch.tensor([[True, True, True, False]])
+    # windows over 0 3 1 2 0: 3, -2, 1, -2; the 9 stays masked (a window 2, 9 would give 7)
+    assert encoder(tokens, mask).item() == pytest.approx(3.0)
+    narrow = CNNEncoder(input_dim=1, num_filters=1, kernel_sizes=[2], dropout=0.0)
+    narrow.load_state_dict(encoder.state_dict())
+    assert narrow(tokens, mask).item() == pytest.approx(1.0)  # windows -2, 1
+
+
+def test_rejects_negative_padding() -> None:
+    with pytest.raises(ValueError, match="model.padding"):
+        CNNEncoder(input_dim=4, padding=-1)
 
 
 def test_rejects_empty_kernel_list() -> None:

@@ -10,15 +10,18 @@ from torch import nn
 class CNNEncoder(nn.Module):
     """Parallel 1-D convolutions of several widths, ReLU, and max over time.
 
-    Windows that reach into padding are masked out before the max, so a padded batch gives
-    the same output as each sequence alone. Sequences shorter than the widest kernel are
-    zero-padded up to it, as Kim's implementation does.
+    Windows that reach into batch padding are masked out before the max, so a padded batch
+    gives the same output as each sequence alone. Sequences shorter than the widest kernel are
+    zero-padded up to it. ``padding`` adds zero vectors at both ends of every sequence ("wide"
+    convolution): Kim's implementation adds ``max(kernel_sizes) - 1``, so that words at the
+    edges are seen by every filter position.
 
     Args:
         input_dim: Size of each input token vector (the embedding dimension).
         num_filters: Feature maps per kernel size.
         kernel_sizes: Window widths in tokens.
         dropout: Dropout on the pooled features (Kim used 0.5).
+        padding: Zero vectors added before and after every sequence (Kim's code: 4).
     """
 
     input_layout = "padded"
@@ -29,10 +32,14 @@ class CNNEncoder(nn.Module):
         num_filters: int = 100,
         kernel_sizes: tuple[int, ...] | list[int] = (3, 4, 5),
         dropout: float = 0.5,
+        padding: int = 0,
     ) -> None:
         super().__init__()
         if not kernel_sizes:
             raise ValueError("model.kernel_sizes must list at least one window width")
+        if padding < 0:
+            raise ValueError(f"model.padding must be 0 or more zero vectors, got {padding}")
+        self.padding = int(padding)
         self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(input_dim, num_filters, k) for k in self.kernel_sizes)
         self.dropout = nn.Dropout(dropout)
@@ -52,19 +59,18 @@ class CNNEncoder(nn.Module):
         Returns:
             Pooled features, shape (B, num_filters * len(kernel_sizes)).
         """
-        width = max(self.kernel_sizes)
-        if embedded.size(1) < width:
-            pad = width - embedded.size(1)
-            embedded = nn.functional.pad(embedded, (0, 0, 0, pad))  # (B, width, D)
-            mask = nn.functional.pad(mask, (0, pad))  # (B, width)
+        p = self.padding
         x = (embedded * mask.unsqueeze(-1)).transpose(1, 2)  # (B, D, T)
-        lengths = mask.sum(dim=1)  # (B,)
+        # p zeros at each end; then up to the widest kernel if still shorter.
+        short = max(0, max(self.kernel_sizes) - (x.size(2) + 2 * p))
+        x = nn.functional.pad(x, (p, p + short))  # (B, D, T + 2p + short)
+        padded_lengths = mask.sum(dim=1) + 2 * p  # (B,)
         pooled = []
         for conv, k in zip(self.convs, self.kernel_sizes, strict=True):
-            features = torch.relu(conv(x))  # (B, F, T - k + 1)
-            # A window starting at t is valid if it ends inside the sequence; short sequences
-            # keep their first window (it covers the zero padding up to the kernel width).
-            last_start = (lengths - k).clamp(min=0)  # (B,)
+            features = torch.relu(conv(x))  # (B, F, T + 2p + short - k + 1)
+            # A window starting at t is valid if it ends inside the sequence and its own
+            # padding; short sequences keep their first window (it covers zeros up to width k).
+            last_start = (padded_lengths - k).clamp(min=0)  # (B,)
             starts = torch.arange(features.size(2), device=features.device)  # (T - k + 1,)
             valid = starts.unsqueeze(0) <= last_start.unsqueeze(1)  # (B, T - k + 1)
             features = features.masked_fill(~valid.unsqueeze(1), float("-inf"))
