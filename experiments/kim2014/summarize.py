@@ -1,9 +1,10 @@
 """The Kim (2014) table from the MLflow runs tagged study=kim2014: mean ± std of test
 accuracy over folds or seeds per corpus and variant, next to Kim's numbers. Runs with another
-optimizer than Kim's Adadelta get their own row; SST runs trained on phrases (data=sst2_phrases,
+optimizer than Kim's Adadelta, or without Kim's wide convolution (model.padding=0, or logged
+before the option existed), get their own row; SST runs trained on phrases (data=sst2_phrases,
 sst5_phrases; Kim's setting) their own column.
 
-    python experiments/kim2014/summarize.py [--store URI]
+    python experiments/kim2014/summarize.py [--store URI [--store URI ...]]
 """
 
 from __future__ import annotations
@@ -26,22 +27,33 @@ CORPORA = ("mr", "subj", "trec", "sst2", "sst2 phrases", "sst5", "sst5 phrases")
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--store", help="tracking URI (default: as wordlab.runs)")
+    parser.add_argument(
+        "--store", action="append", help="tracking URI, repeatable (default: as wordlab.runs)"
+    )
     args = parser.parse_args()
-    runs = wordlab.runs(
-        filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=args.store
+    runs = pd.concat(
+        wordlab.runs(
+            filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=store
+        )
+        for store in args.store or [None]
     )
     if runs.empty:
         raise SystemExit(
             f"no finished runs tagged study=kim2014 in {args.store or 'the default store'}"
         )
+    runs = runs.reset_index(drop=True)
     runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
     phrases = runs.get("params.data.phrase_labels.4", pd.Series(None, index=runs.index))
     runs.loc[phrases.notna(), "corpus"] += " phrases"
     runs["variant"] = runs["tags.variant"].fillna("tfidf_lr (baseline)")
     optimizer = runs.get("params.system.optimizer._target_", pd.Series(None, index=runs.index))
     other = optimizer.notna() & (optimizer != "torch.optim.Adadelta")
-    runs.loc[other, "variant"] += " (" + optimizer[other].str.rsplit(".", n=1).str[-1] + ")"
+    notes = pd.Series("", index=runs.index)
+    notes[other] = optimizer[other].str.rsplit(".", n=1).str[-1]
+    padding = runs.get("params.model.padding", pd.Series(None, index=runs.index))
+    narrow = runs["tags.variant"].notna() & padding.fillna(0).astype(int).eq(0)
+    notes[narrow] = (notes[narrow] + ", no padding").str.lstrip(", ")
+    runs.loc[notes != "", "variant"] += " (" + notes[notes != ""] + ")"
     header = "| variant | " + " | ".join(CORPORA) + " |"
     print(header)
     print("|" + "---|" * (len(CORPORA) + 1))
