@@ -67,12 +67,12 @@ class CNNEncoder(nn.Module):
         padded_lengths = mask.sum(dim=1) + 2 * p  # (B,)
         pooled = []
         for conv, k in zip(self.convs, self.kernel_sizes, strict=True):
-            features = torch.relu(conv(x))  # (B, F, T + 2p + short - k + 1)
+            features = torch.relu(conv(x))  # (B, F, W): W = T + 2p + short - k + 1 windows
             # A window starting at t is valid if it ends inside the sequence and its own
             # padding; short sequences keep their first window (it covers zeros up to width k).
             last_start = (padded_lengths - k).clamp(min=0)  # (B,)
-            starts = torch.arange(features.size(2), device=features.device)  # (T - k + 1,)
-            valid = starts.unsqueeze(0) <= last_start.unsqueeze(1)  # (B, T - k + 1)
+            starts = torch.arange(features.size(2), device=features.device)  # (W,)
+            valid = starts.unsqueeze(0) <= last_start.unsqueeze(1)  # (B, W)
             features = features.masked_fill(~valid.unsqueeze(1), float("-inf"))
             pooled.append(features.max(dim=2).values)  # (B, F)
         return self.dropout(torch.cat(pooled, dim=1))  # (B, F * len(kernel_sizes))
