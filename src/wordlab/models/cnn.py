@@ -63,7 +63,8 @@ class CNNEncoder(nn.Module):
         x = (embedded * mask.unsqueeze(-1)).transpose(1, 2)  # (B, D, T)
         # p zeros at each end; then up to the widest kernel if still shorter.
         short = max(0, max(self.kernel_sizes) - (x.size(2) + 2 * p))
-        x = nn.functional.pad(x, (p, p + short))  # (B, D, T + 2p + short)
+        if p or short:  # pad copies the batch: only when there is something to add
+            x = nn.functional.pad(x, (p, p + short))  # (B, D, T + 2p + short)
         padded_lengths = mask.sum(dim=1) + 2 * p  # (B,)
         pooled = []
         for conv, k in zip(self.convs, self.kernel_sizes, strict=True):
