@@ -4,7 +4,11 @@ optimizer than Kim's Adadelta, or without Kim's wide convolution (model.padding=
 before the option existed), get their own row; SST runs trained on phrases (data=sst2_phrases,
 sst5_phrases; Kim's setting) their own column.
 
-    python experiments/kim2014/summarize.py [--store URI [--store URI ...]]
+    python experiments/kim2014/summarize.py [--store URI_OR_CSV ...] [--save runs.csv]
+
+`--save` writes one line per run (run id, corpus, variant, seed, fold, test accuracy) as read
+from the stores, and a `--store` ending in `.csv` reads such a file back, so the table can be
+rebuilt from runs whose MLflow store is no longer at hand (runs.csv in this folder).
 """
 
 from __future__ import annotations
@@ -23,37 +27,56 @@ PUBLISHED = {
     "multichannel": {"mr": 81.1, "sst5": 47.4, "sst2": 88.1, "subj": 93.2, "trec": 92.2},
 }
 CORPORA = ("mr", "subj", "trec", "sst2", "sst2 phrases", "sst5", "sst5 phrases")
+RECORD = ["run_id", "corpus", "variant", "seed", "fold", "acc"]
+
+
+def records(store: str | None) -> pd.DataFrame:
+    """The runs of one store (a tracking URI, or a CSV written by --save) as RECORD columns."""
+    if store is not None and store.endswith(".csv"):
+        return pd.read_csv(store, dtype={"run_id": str})[RECORD]
+    runs = wordlab.runs(
+        filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=store
+    ).reset_index(drop=True)
+    if runs.empty:
+        return pd.DataFrame(columns=RECORD)
+
+    def column(name: str) -> pd.Series:
+        return runs.get(name, pd.Series(None, index=runs.index, dtype=object))
+
+    runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
+    runs.loc[column("params.data.phrase_labels.4").notna(), "corpus"] += " phrases"
+    cnn = column("tags.variant").notna()
+    runs["variant"] = column("tags.variant").fillna("tfidf_lr (baseline)")
+    optimizer = column("params.system.optimizer._target_")
+    other = optimizer.notna() & (optimizer != "torch.optim.Adadelta")
+    notes = pd.Series("", index=runs.index)
+    notes[other] = optimizer[other].str.rsplit(".", n=1).str[-1]
+    narrow = cnn & column("params.model.padding").fillna(0).astype(int).eq(0)
+    notes[narrow] = (notes[narrow] + ", no padding").str.lstrip(", ")
+    runs.loc[notes != "", "variant"] += " (" + notes[notes != ""] + ")"
+    runs["seed"] = column("params.seed")
+    runs["fold"] = column("params.data.fold")
+    runs["acc"] = 100 * runs["metrics.test/acc"]
+    return runs[RECORD]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument(
-        "--store", action="append", help="tracking URI, repeatable (default: as wordlab.runs)"
+        "--store",
+        action="append",
+        help="tracking URI or CSV from --save, repeatable (default: as wordlab.runs)",
     )
+    parser.add_argument("--save", help="write the runs read, one line each, to this CSV")
     args = parser.parse_args()
-    runs = pd.concat(
-        wordlab.runs(
-            filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=store
-        )
-        for store in args.store or [None]
-    )
+    runs = pd.concat(records(store) for store in args.store or [None])
+    runs = runs.drop_duplicates("run_id").reset_index(drop=True)
     if runs.empty:
         raise SystemExit(
             f"no finished runs tagged study=kim2014 in {args.store or 'the default store'}"
         )
-    runs = runs.reset_index(drop=True)
-    runs["corpus"] = runs["tags.dataset"].str.split("-").str[0]
-    phrases = runs.get("params.data.phrase_labels.4", pd.Series(None, index=runs.index))
-    runs.loc[phrases.notna(), "corpus"] += " phrases"
-    runs["variant"] = runs["tags.variant"].fillna("tfidf_lr (baseline)")
-    optimizer = runs.get("params.system.optimizer._target_", pd.Series(None, index=runs.index))
-    other = optimizer.notna() & (optimizer != "torch.optim.Adadelta")
-    notes = pd.Series("", index=runs.index)
-    notes[other] = optimizer[other].str.rsplit(".", n=1).str[-1]
-    padding = runs.get("params.model.padding", pd.Series(None, index=runs.index))
-    narrow = runs["tags.variant"].notna() & padding.fillna(0).astype(int).eq(0)
-    notes[narrow] = (notes[narrow] + ", no padding").str.lstrip(", ")
-    runs.loc[notes != "", "variant"] += " (" + notes[notes != ""] + ")"
+    if args.save:
+        runs.sort_values(["corpus", "variant", "seed", "fold"]).to_csv(args.save, index=False)
     header = "| variant | " + " | ".join(CORPORA) + " |"
     print(header)
     print("|" + "---|" * (len(CORPORA) + 1))
@@ -66,7 +89,7 @@ def main() -> None:
         group = runs[runs["variant"] == variant]
         cells = []
         for corpus in CORPORA:
-            acc = 100 * group.loc[group["corpus"] == corpus, "metrics.test/acc"]
+            acc = group.loc[group["corpus"] == corpus, "acc"]
             if acc.empty:
                 cells.append("-")
                 continue
