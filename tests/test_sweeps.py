@@ -207,13 +207,16 @@ def test_ddp_on_two_cpu_processes_makes_one_run(
 def test_sigkill_mid_training_then_resume(
     tiny_corpus: Path, isolated: Path, tmp_path: Path
 ) -> None:
+    # Enough epochs that the run cannot finish between seeing the second checkpoint and the kill.
+    epochs = 12
     script = Path(sys.executable).parent / "wordlab-train"
     args = [
         *BASE,
         f"data.path={tiny_corpus}",
-        "trainer.max_epochs=4",
+        f"trainer.max_epochs={epochs}",
         "data.batch_size=4",
         "callbacks.early_stopping=null",
+        "+callbacks.model_checkpoint.save_top_k=-1",  # epoch_001.ckpt stays, best or not
     ]
     process = subprocess.Popen(
         [str(script), *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -223,7 +226,7 @@ def test_sigkill_mid_training_then_resume(
     while time.time() < deadline and last is None:
         found = list((isolated / "outputs" / "runs").glob("*/*/checkpoints/epoch_001.ckpt"))
         last = found[0] if found else None
-        time.sleep(0.2)
+        time.sleep(0.05)
     assert last is not None, "no checkpoint after the second epoch"
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -231,14 +234,14 @@ def test_sigkill_mid_training_then_resume(
     experiment = client.get_experiment_by_name("tiny")
     [killed] = client.search_runs([experiment.experiment_id])
     epochs_before = len(client.get_metric_history(killed.info.run_id, "val/acc"))
-    assert 2 <= epochs_before < 4
+    assert 2 <= epochs_before < epochs
 
     resumed = wordlab_train(f"resume={killed.info.run_id}", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     run = client.get_run(killed.info.run_id)
     assert run.info.status == "FINISHED"
     history = client.get_metric_history(run.info.run_id, "val/acc")
-    assert len(history) == 4  # every epoch once: none lost, none repeated
-    assert len({m.step for m in history}) == 4
+    assert len(history) == epochs  # every epoch once: none lost, none repeated
+    assert len({m.step for m in history}) == epochs
     assert "test/acc" in run.data.metrics
     assert len(client.search_runs([experiment.experiment_id])) == 1
