@@ -6,14 +6,16 @@ sst5_phrases; Kim's setting) their own column.
 
     python experiments/kim2014/summarize.py [--store URI_OR_CSV ...] [--save runs.csv]
 
-`--save` writes one line per run (run id, corpus, variant, seed, fold, test accuracy) as read
-from the stores, and a `--store` ending in `.csv` reads such a file back, so the table can be
-rebuilt from runs whose MLflow store is no longer at hand (runs.csv in this folder).
+`--save` writes one line per run (run id, corpus, variant, seed, fold, test accuracy, start time,
+minutes) as read from the stores, and a `--store` ending in `.csv` reads such a file back, so the
+tables can be rebuilt from runs whose MLflow store is no longer at hand (runs.csv in this folder).
+A second table gives the mean minutes per run of each cell.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -27,7 +29,7 @@ PUBLISHED = {
     "multichannel": {"mr": 81.1, "sst5": 47.4, "sst2": 88.1, "subj": 93.2, "trec": 92.2},
 }
 CORPORA = ("mr", "subj", "trec", "sst2", "sst2 phrases", "sst5", "sst5 phrases")
-RECORD = ["run_id", "corpus", "variant", "seed", "fold", "acc"]
+RECORD = ["run_id", "corpus", "variant", "seed", "fold", "acc", "started", "minutes"]
 
 
 def records(store: str | None) -> pd.DataFrame:
@@ -57,6 +59,8 @@ def records(store: str | None) -> pd.DataFrame:
     runs["seed"] = column("params.seed")
     runs["fold"] = column("params.data.fold")
     runs["acc"] = 100 * runs["metrics.test/acc"]
+    runs["started"] = runs["start_time"].dt.strftime("%Y-%m-%d %H:%M")
+    runs["minutes"] = ((runs["end_time"] - runs["start_time"]).dt.total_seconds() / 60).round(2)
     return runs[RECORD]
 
 
@@ -77,28 +81,37 @@ def main() -> None:
         )
     if args.save:
         runs.sort_values(["corpus", "variant", "seed", "fold"]).to_csv(args.save, index=False)
-    header = "| variant | " + " | ".join(CORPORA) + " |"
-    print(header)
-    print("|" + "---|" * (len(CORPORA) + 1))
     order = [*PUBLISHED, "tfidf_lr"]  # Kim's row order, the baseline last
 
     def rank(variant: str) -> tuple[int, str]:
         return order.index(variant.split(" ")[0]), variant
 
-    for variant in sorted(runs["variant"].unique(), key=rank):
-        group = runs[runs["variant"] == variant]
+    def accuracy(variant: str, corpus: str, acc: pd.Series) -> str:
+        spread = f" ± {acc.std():.1f}" if len(acc) > 1 else ""
+        cell = f"{acc.mean():.1f}{spread} (n={len(acc)})"
+        published = PUBLISHED.get(variant.split(" ")[0], {}).get(corpus.split(" ")[0])
+        if published is not None:
+            cell += f"; Kim {published} ({acc.mean() - published:+.1f})"
+        return cell
+
+    variants = sorted(runs["variant"].unique(), key=rank)
+    table(runs, variants, "acc", accuracy)
+    print("\nMinutes per run (mean):\n")
+    table(runs, variants, "minutes", lambda variant, corpus, minutes: f"{minutes.mean():.1f}")
+
+
+def table(
+    runs: pd.DataFrame, variants: list[str], value: str, cell: Callable[[str, str, pd.Series], str]
+) -> None:
+    """Print a markdown table of cell(variant, corpus, values) for each variant and corpus."""
+    print("| variant | " + " | ".join(CORPORA) + " |")
+    print("|" + "---|" * (len(CORPORA) + 1))
+    for variant in variants:
         cells = []
         for corpus in CORPORA:
-            acc = group.loc[group["corpus"] == corpus, "acc"]
-            if acc.empty:
-                cells.append("-")
-                continue
-            spread = f" ± {acc.std():.1f}" if len(acc) > 1 else ""
-            cell = f"{acc.mean():.1f}{spread} (n={len(acc)})"
-            published = PUBLISHED.get(variant.split(" ")[0], {}).get(corpus.split(" ")[0])
-            if published is not None:
-                cell += f"; Kim {published} ({acc.mean() - published:+.1f})"
-            cells.append(cell)
+            values = runs.loc[(runs["variant"] == variant) & (runs["corpus"] == corpus), value]
+            values = values.dropna()
+            cells.append(cell(variant, corpus, values) if len(values) else "-")
         print(f"| {variant} | " + " | ".join(cells) + " |")
 
 
