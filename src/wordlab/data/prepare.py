@@ -1,39 +1,45 @@
 """Tokenize, build the vocabulary and numericalize, with ``datasets`` doing the batching.
 
-Tokens are produced once per text by ``Dataset.map(batched=True)``; counting and the token to
-id lookup then run inside Arrow (``value_counts``, ``index_in``), which is an order of magnitude
-faster than doing either in Python.
+Tokenizing (the tokenizer's Arrow ``batch``, under ``Dataset.map(batched=True)``), counting and
+the token to id lookup all run inside Arrow (string kernels, ``value_counts``, ``index_in``),
+which is an order of magnitude faster than doing the last two in Python.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import datasets
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from wordlab.data.tokenizers import Tokenizer
 from wordlab.data.vocab import UNK_ID, Vocabulary
 
 
 def tokenize(
     splits: datasets.DatasetDict,
-    tokenizer: Callable[[str], list[str]],
+    tokenizer: Tokenizer,
     max_length: int | None = None,
     num_proc: int | None = None,
 ) -> datasets.DatasetDict:
     """Add a ``tokens`` column, truncated to ``max_length`` tokens."""
 
-    def tokenize_batch(texts: list[str]) -> dict[str, list[list[str]]]:
-        return {"tokens": [tokenizer(text)[:max_length] for text in texts]}
+    def tokenize_batch(table: pa.Table) -> pa.Table:
+        tokens = tokenizer.batch(table.column("text").combine_chunks())
+        if max_length is not None:
+            tokens = pc.list_slice(tokens, 0, max_length)
+        return table.append_column("tokens", tokens)
 
-    return splits.map(
-        tokenize_batch,
-        batched=True,
-        input_columns="text",
-        num_proc=num_proc,
-        desc="tokenize",
-        load_from_cache_file=False,
+    return (
+        splits.with_format("arrow")
+        .map(
+            tokenize_batch,
+            batched=True,
+            batch_size=10_000,
+            num_proc=num_proc,
+            desc="tokenize",
+            load_from_cache_file=False,
+        )
+        .with_format(None)
     )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
+
+if TYPE_CHECKING:
+    from wordlab.data.tokenizers import Tokenizer
 
 
 @dataclass
@@ -43,6 +45,6 @@ class TokenSource(Protocol):
     """What an embedding builder may read from the data (``TextDataModule`` provides it)."""
 
     fingerprint: str
-    tokenizer: Callable[[str], list[str]]
+    tokenizer: Tokenizer
 
     def training_tokens(self) -> list[list[str]]: ...
