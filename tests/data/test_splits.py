@@ -78,6 +78,28 @@ def test_carve_is_stratified_and_seeded() -> None:
     assert other["test"]["text"] != first["test"]["text"]
 
 
+def test_carve_cuts_the_rows_that_train_test_split_cuts() -> None:
+    # The cut reads the labels at once but must keep the rows of datasets' own stratified
+    # train_test_split, which earlier results were measured on.
+    rows = [{"text": str(i), "label": "abcab"[i % 5] if i % 7 else "c"} for i in range(301)]
+    raw = dd(train=rows)
+    encode_labels(raw, "corpus")
+    train = raw["train"].select(range(1, 301, 2))  # with an indices mapping, as after a filter
+    test = train.train_test_split(test_size=0.1, stratify_by_column="label", seed=13)
+    validation = test["train"].train_test_split(test_size=0.2, stratify_by_column="label", seed=13)
+    out = carve_splits(datasets.DatasetDict({"train": train}), "corpus", 0.2, 0.1, seed=13)
+    assert list(out["test"]["text"]) == list(test["test"]["text"])
+    assert list(out["validation"]["text"]) == list(validation["test"]["text"])
+    assert list(out["train"]["text"]) == list(validation["train"]["text"])
+
+
+def test_carve_with_a_label_of_one_row_names_the_corpus() -> None:
+    raw = dd(train=[{"text": str(i), "label": "a" if i else "b"} for i in range(20)])
+    encode_labels(raw, "corpus.jsonl")
+    with pytest.raises(DataError, match=r"corpus.jsonl: cannot cut .* at least 2 rows"):
+        carve_splits(raw, "corpus.jsonl", 0.1, 0.2, seed=13)
+
+
 def test_fold_selects_test_rows() -> None:
     out = carve_splits(labelled(100), "corpus", 0.1, 0.2, seed=13, fold=2)
     assert set(out["test"]["fold"]) == {2} and out["test"].num_rows == 20

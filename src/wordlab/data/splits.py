@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import datasets
+import numpy as np
+import pyarrow as pa
+from datasets.utils.stratify import stratified_shuffle_split_generate_indices
 
 from wordlab.data.errors import DataError
 
@@ -102,13 +106,23 @@ def encode_labels(
             raise DataError(
                 f"{source}: split {split} has labels {shown} that are not among {expected}: {names}"
             )
-        raw[split] = dataset.map(
-            lambda labels: {"label": [position[value_names.get(v, str(v))] for v in labels]},
-            batched=True,
-            input_columns="label",
-            features=datasets.Features(
-                {**dataset.features, "label": datasets.ClassLabel(names=names)}
-            ),
+
+        def relabel(table: pa.Table) -> pa.Table:
+            values = table.column("label").to_pylist()
+            labels = pa.array([position[value_names.get(v, str(v))] for v in values], pa.int64())
+            return table.set_column(table.schema.get_field_index("label"), "label", labels)
+
+        # In Arrow format the texts are copied as they are, not read into Python and back.
+        raw[split] = (
+            dataset.with_format("arrow")
+            .map(
+                relabel,
+                batched=True,
+                features=datasets.Features(
+                    {**dataset.features, "label": datasets.ClassLabel(names=names)}
+                ),
+            )
+            .with_format(None)
         )
     return names
 
@@ -145,12 +159,29 @@ def carve_splits(
         splits["test"] = train.select([i for i, x in enumerate(in_fold) if x])
         train = train.select([i for i, x in enumerate(in_fold) if not x])
     elif "test" not in splits:
-        cut = train.train_test_split(test_size=test_fraction, stratify_by_column="label", seed=seed)
-        train, splits["test"] = cut["train"], cut["test"]
+        train, splits["test"] = _stratified_cut(train, test_fraction, seed, source)
     if "validation" not in splits:
-        cut = train.train_test_split(
-            test_size=validation_fraction, stratify_by_column="label", seed=seed
-        )
-        train, splits["validation"] = cut["train"], cut["test"]
+        train, splits["validation"] = _stratified_cut(train, validation_fraction, seed, source)
     splits["train"] = train
     return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
+
+
+def _stratified_cut(
+    dataset: datasets.Dataset, fraction: float, seed: int, source: str
+) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """The rows ``dataset.train_test_split(test_size=fraction, stratify_by_column="label",
+    seed=seed)`` cuts, computed by the same function, but from the label column read at once:
+    ``train_test_split`` reads it value by value (5 s for IMDB's 25,000 rows)."""
+    labels = np.asarray(dataset.select_columns(["label"]).with_format("arrow")[:]["label"])
+    n_test = math.ceil(fraction * len(labels))
+    rng = np.random.default_rng(seed)
+    try:
+        kept, cut = next(
+            stratified_shuffle_split_generate_indices(labels, len(labels) - n_test, n_test, rng)
+        )
+    except ValueError as error:
+        raise DataError(
+            f"{source}: cannot cut {n_test} of {len(labels)} rows stratified by label ({error}); "
+            "every label needs at least 2 rows"
+        ) from error
+    return dataset.select(kept), dataset.select(cut)
