@@ -80,9 +80,9 @@ class RegexTokenizer(Tokenizer):
 
     def ascii_batch(self, texts: pa.Array) -> pa.ListArray:
         # Arrow has no find-all kernel, so: tabs become spaces (both are white space); marks other
-        # than the apostrophe are spaced apart; an apostrophe inside a word (the first after it
-        # starts) is marked with a tab, the other apostrophes spaced apart; tabs back to
-        # apostrophes; split. RE2 scans left to right as Python's findall does.
+        # than the apostrophe are spaced apart; an apostrophe between word characters is marked
+        # with a tab (RE2 scans left to right as findall does, so "a'b'c" keeps only the first),
+        # the other apostrophes are spaced apart; tabs back to apostrophes; split.
         if self.lowercase:
             texts = pc.ascii_lower(texts)
         texts = pc.replace_substring(texts, "\t", " ")
