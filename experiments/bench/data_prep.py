@@ -6,9 +6,10 @@
 ``wordlab``: ``TextDataModule.prepare()``: reading the JSON Lines into Arrow with ``datasets``,
 the stratified validation cut, tokenization (Arrow string kernels for ASCII texts), the
 vocabulary (Arrow ``value_counts``), numericalization (Arrow ``index_in``) and saving the
-cache; run it again with the same cache for the cached figure. ``loop``: one process reads the same files line by line, tokenizes with the same regex,
-counts with ``collections.Counter``, and maps tokens to ids. Prints one JSON line (seconds of
-the preparation itself, imports excluded).
+cache; run it again with the same cache for the cached figure. ``loop``: one process reads the
+same files line by line, tokenizes with the same regex, counts with ``collections.Counter``,
+and maps tokens to ids. Prints one JSON line (seconds of the preparation itself, imports
+excluded).
 """
 
 from __future__ import annotations
