@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -146,6 +147,33 @@ def test_four_parallel_jobs_write_to_one_sqlite_store(
         assert {"test/acc", "test/f1_macro", "val/acc_best", "data/vocab_size"} <= set(
             run.data.metrics
         )
+
+
+def test_sweep_over_datasets_needs_sweep_experiment_for_a_parent(
+    tiny_corpus: Path, isolated: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"
+    shutil.copytree(tiny_corpus, other)
+    datasets = f"data.path={tiny_corpus},{other}"
+    # A fresh store and two parallel jobs: the store is created once, before the jobs start.
+    result = wordlab_train(
+        "--multirun", *BASE, datasets, "hydra/launcher=local_parallel", "hydra.launcher.n_jobs=2",
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Set sweep_experiment=NAME" in result.stdout + result.stderr
+    client = store(isolated)
+    for name in ("tiny", "other"):
+        [run] = client.search_runs([client.get_experiment_by_name(name).experiment_id])
+        assert run.info.status == "FINISHED" and "mlflow.parentRunId" not in run.data.tags
+
+    result = wordlab_train("--multirun", *BASE, datasets, "sweep_experiment=both", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    experiment = client.get_experiment_by_name("both")
+    [parent] = client.search_runs([experiment.experiment_id], "tags.`wordlab.sweep` = 'true'")
+    runs = children(client, parent)
+    assert {r.data.params["data.path"] for r in runs} == {str(tiny_corpus), str(other)}
+    assert {r.info.status for r in runs} == {"FINISHED"}
 
 
 def test_submitit_local_launcher(tiny_corpus: Path, isolated: Path, tmp_path: Path) -> None:

@@ -19,13 +19,14 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationResolutionError
 
 log = logging.getLogger(__name__)
 
 PARENT_FILE = "mlflow_parent.json"
 MLFLOW_LOGGER = "pytorch_lightning.loggers.MLFlowLogger"
 # Keys that name where a run writes, not what it computes.
-NOT_HASHED = ("paths", "hydra", "logger", "resume", "sweep_name", "tags")
+NOT_HASHED = ("paths", "hydra", "logger", "resume", "sweep_name", "sweep_experiment", "tags")
 
 
 @dataclass
@@ -79,9 +80,14 @@ def current_job() -> SweepJob | None:
     )
 
 
-def _mlflow_settings(config: DictConfig) -> dict[str, Any] | None:
+def _mlflow_logger(config: DictConfig) -> DictConfig | None:
     logger = config.get("logger")
-    if not logger or logger.get("_target_") != MLFLOW_LOGGER:
+    return logger if logger and logger.get("_target_") == MLFLOW_LOGGER else None
+
+
+def _mlflow_settings(config: DictConfig) -> dict[str, Any] | None:
+    logger = _mlflow_logger(config)
+    if logger is None:
         return None
     return {
         "tracking_uri": logger.tracking_uri,
@@ -101,10 +107,23 @@ class MLflowSweepCallback(Callback):
 
         from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment, git_tags
 
-        settings = _mlflow_settings(config)
-        if settings is None:
+        logger = _mlflow_logger(config)
+        if logger is None:
             return
-        client = MlflowClient(settings["tracking_uri"])
+        client = MlflowClient(logger.tracking_uri)
+        client.search_experiments(max_results=1)  # creates the store before the jobs share it
+        try:
+            settings = _mlflow_settings(config)
+        except InterpolationResolutionError as err:
+            # e.g. data.path=a,b: the default experiment, the dataset's name, differs per job.
+            log.warning(
+                "No MLflow parent run for this sweep: logger.experiment_name is not known before "
+                "the jobs run (%s); each job logs to its own experiment. Set "
+                "sweep_experiment=NAME to keep the sweep together under one parent run.",
+                str(err).splitlines()[0],
+            )
+            return
+        assert settings is not None
         experiment_id = get_or_create_experiment(
             client, settings["experiment_name"], settings["artifact_location"]
         )
