@@ -25,8 +25,10 @@ BASE = [
 ]
 
 
-def wordlab_train(*args: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
-    script = Path(sys.executable).parent / "wordlab-train"
+def wordlab_train(
+    *args: str, cwd: Path, timeout: int = 600, entry: str = "wordlab-train"
+) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).parent / entry
     return subprocess.run(
         [str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout
     )
@@ -174,6 +176,23 @@ def test_sweep_over_datasets_needs_sweep_experiment_for_a_parent(
     runs = children(client, parent)
     assert {r.data.params["data.path"] for r in runs} == {str(tiny_corpus), str(other)}
     assert {r.info.status for r in runs} == {"FINISHED"}
+
+
+def test_baseline_jobs_are_children_of_the_sweep(
+    tiny_corpus: Path, isolated: Path, tmp_path: Path
+) -> None:
+    result = wordlab_train(
+        "--multirun", "data=local", f"data.path={tiny_corpus}", "seed=1,2", cwd=tmp_path,
+        entry="wordlab-baseline",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    client = store(isolated)
+    [parent] = sweeps(client)
+    runs = children(client, parent)
+    assert sorted(r.info.run_name for r in runs) == ["tfidf_lr-tiny seed=1", "tfidf_lr-tiny seed=2"]
+    assert parent.data.metrics["sweep/jobs"] == 2
+    best = max(r.data.metrics["val/acc_best"] for r in runs)
+    assert parent.data.metrics["best/val/acc_best"] == pytest.approx(best)
 
 
 def test_submitit_local_launcher(tiny_corpus: Path, isolated: Path, tmp_path: Path) -> None:

@@ -104,14 +104,19 @@ def _record(
 ) -> None:
     from mlflow.tracking import MlflowClient
 
+    from wordlab.sweeps import current_job
     from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment
 
+    job = current_job()  # in a multirun: a child of the sweep's parent run
     client = MlflowClient(cfg.logger.tracking_uri)
     experiment = get_or_create_experiment(
-        client, cfg.logger.experiment_name, cfg.logger.get("artifact_location")
+        client,
+        job.experiment_name if job else cfg.logger.experiment_name,
+        cfg.logger.get("artifact_location"),
     )
     tags = {"task": "baseline", "dataset": cfg.data.name, "model": "tfidf_lr", **(cfg.tags or {})}
-    run = client.create_run(experiment, run_name=cfg.run_name, tags=tags)
+    name = f"{cfg.run_name} {job.label}"[:250] if job else cfg.run_name
+    run = client.create_run(experiment, run_name=name, tags=tags | (job.tags if job else {}))
     recorder = RunRecorder(client, run.info.run_id)
     recorder.log_params(params)
     recorder.log_metrics(metrics | {f"test/f1/{r.label}": r.f1 for r in table.itertuples()})

@@ -45,6 +45,16 @@ class SweepJob:
         swept = [o for o in self.overrides if o.split("=", 1)[0].lstrip("+~") in self.swept_keys]
         return " ".join(swept or self.overrides)
 
+    @property
+    def tags(self) -> dict[str, str]:
+        """MLflow tags that make a job's run a child of the sweep's parent run."""
+        return {
+            "mlflow.parentRunId": self.parent_run_id,
+            "wordlab.job_num": str(self.number),
+            "wordlab.job_overrides": " ".join(self.overrides),
+            "wordlab.job_label": self.label,
+        }
+
 
 def config_hash(cfg: DictConfig) -> str:
     """Hash of the unresolved config, leaving out output paths and logging settings.

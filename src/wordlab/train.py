@@ -115,14 +115,8 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None) -> Any:
     if job is None:
         return instantiate(cfg.logger, tags=tags)
     name = f"{cfg.logger.run_name} {job.label}"
-    tags |= {
-        "mlflow.parentRunId": job.parent_run_id,
-        "wordlab.job_num": str(job.number),
-        "wordlab.job_overrides": " ".join(job.overrides),
-        "wordlab.job_label": job.label,
-    }
     return instantiate(
-        cfg.logger, experiment_name=job.experiment_name, run_name=name[:250], tags=tags
+        cfg.logger, experiment_name=job.experiment_name, run_name=name[:250], tags=tags | job.tags
     )
 
 
