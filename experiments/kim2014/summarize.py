@@ -35,7 +35,9 @@ RECORD = ["run_id", "corpus", "variant", "seed", "fold", "acc", "started", "minu
 def records(store: str | None) -> pd.DataFrame:
     """The runs of one store (a tracking URI, or a CSV written by --save) as RECORD columns."""
     if store is not None and store.endswith(".csv"):
-        return pd.read_csv(store, dtype={"run_id": str})[RECORD]
+        # as strings, as MLflow logs them: fold "3", or "None" where there are no folds
+        runs = pd.read_csv(store, dtype=str, keep_default_na=False)
+        return runs.astype({"acc": float, "minutes": float})[RECORD]
     runs = wordlab.runs(
         filter="tags.study = 'kim2014' and attributes.status = 'FINISHED'", tracking_uri=store
     ).reset_index(drop=True)
