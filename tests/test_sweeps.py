@@ -251,7 +251,7 @@ def test_ddp_on_two_cpu_processes_makes_one_run(
     assert len(client.get_metric_history(run.info.run_id, "val/acc")) == 2
 
 
-def test_sigkill_mid_training_then_resume(
+def test_sigkill_mid_training_mark_killed_then_resume(
     tiny_corpus: Path, isolated: Path, tmp_path: Path
 ) -> None:
     # Enough epochs that the run cannot finish between seeing the second checkpoint and the kill.
@@ -282,6 +282,10 @@ def test_sigkill_mid_training_then_resume(
     [killed] = client.search_runs([experiment.experiment_id])
     epochs_before = len(client.get_metric_history(killed.info.run_id, "val/acc"))
     assert 2 <= epochs_before < epochs
+    assert killed.info.status == "RUNNING"  # nothing in the process could close it
+    marked = wordlab_train(cwd=tmp_path, entry="wordlab-mark-killed")
+    assert marked.returncode == 0, marked.stderr[-3000:]
+    assert client.get_run(killed.info.run_id).info.status == "KILLED", marked.stdout
 
     resumed = wordlab_train(f"resume={killed.info.run_id}", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-3000:]

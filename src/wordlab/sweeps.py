@@ -115,6 +115,7 @@ class MLflowSweepCallback(Callback):
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         from mlflow.tracking import MlflowClient
 
+        from wordlab.tracking.mark_killed import process_tags
         from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment, git_tags
 
         logger = _mlflow_logger(config)
@@ -141,7 +142,8 @@ class MLflowSweepCallback(Callback):
         swept = [o for o in overrides if _is_sweep(o)]
         name = config.get("sweep_name") or "sweep " + " ".join(swept or overrides)
         sweep_dir = Path(config.hydra.sweep.dir)
-        run = client.create_run(experiment_id, run_name=name[:250], tags={"wordlab.sweep": "true"})
+        tags = {"wordlab.sweep": "true", **process_tags()}
+        run = client.create_run(experiment_id, run_name=name[:250], tags=tags)
         self.parent_run_id = run.info.run_id
         atexit.register(_fail_if_open, settings["tracking_uri"], run.info.run_id)
         recorder = RunRecorder(client, run.info.run_id)
@@ -308,14 +310,7 @@ def reuse_finished(cfg: DictConfig, job: SweepJob) -> tuple[str, dict[str, float
     original = found[0]
     original_id = original.data.tags.get("wordlab.reused_run_id", original.info.run_id)
     name = f"{cfg.logger.run_name} {job.label} (reused)"
-    tags = {
-        "mlflow.parentRunId": job.parent_run_id,
-        "wordlab.job_num": str(job.number),
-        "wordlab.job_overrides": " ".join(job.overrides),
-        "wordlab.job_label": job.label,
-        "wordlab.config_hash": digest,
-        "wordlab.reused_run_id": original_id,
-    }
+    tags = job.tags | {"wordlab.config_hash": digest, "wordlab.reused_run_id": original_id}
     run = client.create_run(experiment.experiment_id, run_name=name[:250], tags=tags)
     recorder = RunRecorder(client, run.info.run_id)
     recorder.log_params(original.data.params)

@@ -123,10 +123,12 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None) -> Any:
 def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) -> RunRecorder:
     """Log the config, tags and config file to a new run, or reopen a resumed one."""
     from wordlab.resume import RUN_DIR_TAG, RUN_ID_FILE
+    from wordlab.tracking.mark_killed import process_tags
     from wordlab.tracking.mlflow_run import RunRecorder, flatten, git_tags
 
     recorder = RunRecorder(logger.experiment, str(logger.run_id))
     (run_dir / RUN_ID_FILE).write_text(recorder.run_id)
+    recorder.set_tags(process_tags())  # lets wordlab-mark-killed tell if this process died
     if resumed:
         recorder.client.update_run(recorder.run_id, status="RUNNING")
         return recorder
