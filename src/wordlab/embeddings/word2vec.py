@@ -141,7 +141,8 @@ def word2vec_embeddings(
         )  # fmt: skip
         model.build_vocab(sentences)
         started = time.perf_counter()
-        model.train(sentences, total_examples=model.corpus_count, epochs=epochs)
+        # report_delay: a progress line a minute, not gensim's one a second
+        model.train(sentences, total_examples=model.corpus_count, epochs=epochs, report_delay=60)
         seconds = time.perf_counter() - started
         words = model.corpus_total_words * epochs
         vectors = model.wv
