@@ -49,6 +49,8 @@ def statuses(client: MlflowClient, ids: dict[str, str]) -> dict[str, str]:
 
 def test_marks_only_runs_whose_process_is_gone_from_this_host(store) -> None:
     uri, client, ids = store
+    last_sign_of_life = client.get_run(ids["dead"]).info.start_time + 5000
+    client.log_metric(ids["dead"], "val/acc", 0.5, timestamp=last_sign_of_life)
     assert mark_killed(uri, dry_run=True)
     assert set(statuses(client, ids).values()) == {"RUNNING", "FINISHED"}
 
@@ -63,8 +65,9 @@ def test_marks_only_runs_whose_process_is_gone_from_this_host(store) -> None:
         "finished": "FINISHED",
     }
     assert "another-node" in seen["elsewhere"]
-    error = client.get_run(ids["dead"]).data.tags["error"]
-    assert "ended without closing the run" in error
+    dead = client.get_run(ids["dead"])
+    assert "ended without closing the run" in dead.data.tags["error"]
+    assert dead.info.end_time == last_sign_of_life  # its last logged metric, not now
 
 
 def test_named_runs_are_marked_whatever_their_process(store, capsys) -> None:

@@ -86,13 +86,7 @@ def mark_killed(
         elif why in ("named", "gone"):
             action = "KILLED"
             if not dry_run:
-                where = f"process {tags.get(PID_TAG, '?')} on {tags.get(HOST_TAG, '?')}"
-                client.set_tag(
-                    run.info.run_id,
-                    "error",
-                    f"{where} ended without closing the run; marked KILLED by wordlab-mark-killed",
-                )
-                client.set_terminated(run.info.run_id, "KILLED")
+                _mark(client, run)
         elif why == "elsewhere":
             action = f"left RUNNING: started on {tags[HOST_TAG]}; run this there, or name the run"
         elif why == "unknown":
@@ -101,6 +95,21 @@ def mark_killed(
             action = f"left RUNNING: process {tags[PID_TAG]} is alive"
         seen.append((run, action))
     return seen
+
+
+def _mark(client: Any, run: Any) -> None:
+    """KILLED, ending at the run's last logged metric (its last sign of life), else now."""
+    tags, run_id = run.data.tags, run.info.run_id
+    where = f"process {tags.get(PID_TAG, '?')} on {tags.get(HOST_TAG, '?')}"
+    client.set_tag(
+        run_id,
+        "error",
+        f"{where} ended without closing the run; marked KILLED by wordlab-mark-killed",
+    )
+    stamps = [
+        m.timestamp for key in run.data.metrics for m in client.get_metric_history(run_id, key)
+    ]
+    client.set_terminated(run_id, "KILLED", end_time=max(stamps) if stamps else None)
 
 
 def _check_store(tracking_uri: str) -> None:
