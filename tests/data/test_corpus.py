@@ -107,6 +107,31 @@ def test_malformed_json_names_file(tmp_path: Path) -> None:
         load_raw(str(tmp_path))
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("test.jsonl", b"", "test.jsonl: no rows \\(the file is empty\\)"),
+        ("test.jsonl", b"\n \n", "test.jsonl: no rows \\(the file is nothing but white space"),
+        ("test.jsonl.gz", gzip.compress(b""), "test.jsonl.gz: no rows \\(the file is empty"),
+        ("test.json", b"[]", "could not read.*test.json"),
+    ],
+)
+def test_a_split_file_without_rows_names_the_file(
+    tiny_corpus: Path, name: str, content: bytes, message: str
+) -> None:
+    (tiny_corpus / "test.jsonl").unlink()
+    (tiny_corpus / name).write_bytes(content)
+    with pytest.raises(DataError, match=message):
+        load_raw(str(tiny_corpus))
+
+
+def test_a_csv_with_only_its_header_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("text,label\ngood,pos\nbad,neg\n")
+    (tmp_path / "test.csv").write_text("text,label\n")
+    with pytest.raises(DataError, match=r"test.csv: no rows \(the file is a header and no rows"):
+        load_raw(str(tmp_path))
+
+
 def test_missing_data_file(tmp_path: Path) -> None:
     with pytest.raises(DataError, match=r"missing.jsonl does not exist.*data.data_files"):
         load_raw("json", data_files={"train": str(tmp_path / "missing.jsonl")})

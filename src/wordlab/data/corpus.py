@@ -74,18 +74,25 @@ def local_files(path: str | Path) -> list[Path]:
     return sorted(p for p in path.glob("*/*.txt") if p.is_file())
 
 
-def check_utf8(path: Path) -> None:
-    """Raise ``DataError`` naming the file and line if ``path`` is not valid UTF-8."""
+def check_text_file(path: Path) -> None:
+    """Raise ``DataError`` naming the file if it is not valid UTF-8 (and where) or has no rows."""
     opener = gzip.open if path.suffix == ".gz" else open
+    filled = number = 0  # lines with more than white space, lines
     with opener(path, "rb") as handle:
         for number, line in enumerate(handle, start=1):
             try:
-                line.decode("utf-8")
+                filled += bool(line.decode("utf-8").strip())
             except UnicodeDecodeError as error:
                 raise DataError(
                     f"{path}: line {number} is not valid UTF-8 ({error.reason} at byte "
                     f"{error.start}); re-encode the file as UTF-8"
                 ) from None
+    header = _suffix(path) in (".csv", ".tsv")
+    if filled <= header:
+        what = (
+            "a header and no rows" if filled else "nothing but white space" if number else "empty"
+        )
+        raise DataError(f"{path}: no rows (the file is {what})")
 
 
 def read_label_folders(folder: Path, encoding_errors: str = "strict") -> datasets.DatasetDict:
@@ -117,7 +124,7 @@ def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -
     if builder != "parquet":
         for files in data_files.values():
             for file in files:
-                check_utf8(Path(file))
+                check_text_file(Path(file))
     if builder == "csv" and all(
         _suffix(Path(f)) == ".tsv" for fs in data_files.values() for f in fs
     ):
@@ -128,8 +135,8 @@ def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -
             loaded[split] = datasets.load_dataset(
                 builder, data_files=files, split="train", **kwargs
             )
-        except datasets.exceptions.DatasetGenerationError as error:
-            cause = error.__cause__ or error
+        except (datasets.exceptions.DatasetGenerationError, ValueError) as error:
+            cause = error.__cause__ or error  # ValueError: e.g. a JSON file holding []
             raise DataError(f"could not read {files}: {cause}") from error
     return loaded
 
