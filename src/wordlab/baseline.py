@@ -9,18 +9,44 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from wordlab.config import config_dir, register_resolvers
 
+if TYPE_CHECKING:
+    from wordlab.tracking.mlflow_run import RunRecorder
+
 log = logging.getLogger(__name__)
 
 
 def fit_baseline(cfg: DictConfig) -> dict[str, float]:
-    """Fit TF-IDF + logistic regression, picking C on the validation split; test; log."""
+    """Fit TF-IDF + logistic regression, picking C on the validation split; test; log.
+
+    With a logger, the MLflow run opens first (config as parameters) and is marked FAILED, with
+    the error, if anything goes wrong, as for training runs.
+    """
+    run_dir = Path(cfg.paths.run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    recorder = _start_record(cfg) if cfg.get("logger") else None
+    try:
+        metrics, folder = _fit(cfg, run_dir)
+    except BaseException as error:
+        if recorder is not None:
+            recorder.fail(error, run_dir)
+        raise
+    if recorder is not None:
+        recorder.log_metrics(metrics)
+        recorder.log_artifacts([folder], "test")
+        recorder.finish()
+    log.info("baseline on %s: %s", cfg.data.name, metrics)
+    print(metrics)
+    return metrics
+
+
+def _fit(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], Path]:
     import numpy as np
     import torch
     from hydra.utils import instantiate
@@ -28,10 +54,7 @@ def fit_baseline(cfg: DictConfig) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
     from wordlab.tracking import reports
-    from wordlab.tracking.mlflow_run import flatten
 
-    run_dir = Path(cfg.paths.run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
     data = instantiate(cfg.data)
     data.prepare()
     texts = {s: list(data.texts(s)) for s in ("train", "validation", "test")}
@@ -76,12 +99,7 @@ def fit_baseline(cfg: DictConfig) -> dict[str, float]:
     reports.write_predictions(
         folder / "predictions.jsonl", texts["test"], labels["test"].tolist(), probabilities, names
     )
-    if cfg.get("logger"):
-        resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
-        _record(cfg, flatten(resolved), metrics, table, folder)
-    log.info("baseline on %s: %s", data.name, metrics)
-    print(metrics)
-    return metrics
+    return metrics | {f"test/f1/{r.label}": r.f1 for r in table.itertuples()}, folder
 
 
 class _NgramAnalyzer:
@@ -99,13 +117,12 @@ class _NgramAnalyzer:
         ]
 
 
-def _record(
-    cfg: DictConfig, params: dict[str, Any], metrics: dict[str, float], table: Any, folder: Path
-) -> None:
+def _start_record(cfg: DictConfig) -> RunRecorder:
     from mlflow.tracking import MlflowClient
 
     from wordlab.sweeps import current_job
-    from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment
+    from wordlab.tracking.mark_killed import process_tags
+    from wordlab.tracking.mlflow_run import RunRecorder, flatten, get_or_create_experiment
 
     job = current_job()  # in a multirun: a child of the sweep's parent run
     client = MlflowClient(cfg.logger.tracking_uri)
@@ -115,13 +132,13 @@ def _record(
         cfg.logger.get("artifact_location"),
     )
     tags = {"task": "baseline", "dataset": cfg.data.name, "model": "tfidf_lr", **(cfg.tags or {})}
+    tags |= process_tags() | (job.tags if job else {})
     name = f"{cfg.run_name} {job.label}"[:250] if job else cfg.run_name
-    run = client.create_run(experiment, run_name=name, tags=tags | (job.tags if job else {}))
+    run = client.create_run(experiment, run_name=name, tags=tags)
     recorder = RunRecorder(client, run.info.run_id)
-    recorder.log_params(params)
-    recorder.log_metrics(metrics | {f"test/f1/{r.label}": r.f1 for r in table.itertuples()})
-    recorder.log_artifacts([folder], "test")
-    recorder.finish()
+    resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
+    recorder.log_params(flatten(resolved))
+    return recorder
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="baseline")
