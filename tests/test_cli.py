@@ -6,7 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
+
+from wordlab.data.errors import DataError
+from wordlab.predict import read_inputs
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -67,3 +71,13 @@ def test_train_eval_predict_round_trip(
     failed = run("wordlab-predict", f"run_id={run_id}", f"input={bad}", cwd=tmp_path)
     assert failed.returncode != 0
     assert "line 1 has no field 'text' (option text_field)" in failed.stderr
+
+
+def test_prediction_inputs_from_text_and_json_lines(tmp_path: Path) -> None:
+    texts = tmp_path / "texts.txt"
+    texts.write_text("A superb story.\n\nDull and poor.\n")
+    assert read_inputs(texts, "text") == [{"text": "A superb story."}, {"text": "Dull and poor."}]
+    for blank in (tmp_path / "blank.txt", tmp_path / "blank.jsonl"):
+        blank.write_text("\n  \n")
+        with pytest.raises(DataError, match=f"{blank}: no texts to predict"):
+            read_inputs(blank, "text")

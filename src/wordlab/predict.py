@@ -23,11 +23,12 @@ def read_inputs(path: Path, text_field: str) -> list[dict]:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
-    if path.suffix == ".txt":
-        return [{text_field: line} for line in lines if line.strip()]
     rows = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
+            continue
+        if path.suffix == ".txt":
+            rows.append({text_field: line})
             continue
         try:
             row = json.loads(line)
