@@ -251,30 +251,54 @@ def test_ddp_on_two_cpu_processes_makes_one_run(
     assert len(client.get_metric_history(run.info.run_id, "val/acc")) == 2
 
 
-def test_sigkill_mid_training_mark_killed_then_resume(
-    tiny_corpus: Path, isolated: Path, tmp_path: Path
-) -> None:
-    # Enough epochs that the run cannot finish between seeing the second checkpoint and the kill.
-    epochs = 12
+def start_and_wait_for_epoch_two(*overrides: str, root: Path, cwd: Path) -> subprocess.Popen:
+    """Start wordlab-train long enough that it cannot finish between its 2nd epoch and a kill."""
     script = Path(sys.executable).parent / "wordlab-train"
     args = [
+        *overrides,  # first, as --multirun must be
         *BASE,
-        f"data.path={tiny_corpus}",
-        f"trainer.max_epochs={epochs}",
+        f"trainer.max_epochs={LONG_EPOCHS}",
         "data.batch_size=4",
         "callbacks.early_stopping=null",
         "+callbacks.model_checkpoint.save_top_k=-1",  # epoch_001.ckpt stays, best or not
     ]
     process = subprocess.Popen(
-        [str(script), *args], cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [str(script), *args], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     deadline = time.time() + 300
-    last = None
-    while time.time() < deadline and last is None:
-        found = list((isolated / "outputs" / "runs").glob("*/*/checkpoints/epoch_001.ckpt"))
-        last = found[0] if found else None
+    while time.time() < deadline:
+        if list((root / "outputs").glob("**/checkpoints/epoch_001.ckpt")):
+            return process
         time.sleep(0.05)
-    assert last is not None, "no checkpoint after the second epoch"
+    process.kill()
+    raise AssertionError("no checkpoint after the second epoch")
+
+
+LONG_EPOCHS = 12
+
+
+def test_sigterm_closes_the_sweep_and_its_running_job_as_killed(
+    tiny_corpus: Path, isolated: Path, tmp_path: Path
+) -> None:
+    process = start_and_wait_for_epoch_two(
+        "--multirun", f"data.path={tiny_corpus}", "seed=1,2", root=isolated, cwd=tmp_path
+    )
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=120) == 128 + signal.SIGTERM  # as a shell reports a kill
+    client = store(isolated)
+    [parent] = sweeps(client)
+    assert parent.info.status == "KILLED"
+    assert parent.data.tags["error"] == "the sweep was stopped by SIGTERM"
+    [job] = children(client, parent)  # the second job never started
+    assert job.info.status == "KILLED"
+    assert job.data.tags["error"] == "stopped by SIGTERM"
+
+
+def test_sigkill_mid_training_mark_killed_then_resume(
+    tiny_corpus: Path, isolated: Path, tmp_path: Path
+) -> None:
+    epochs = LONG_EPOCHS
+    process = start_and_wait_for_epoch_two(f"data.path={tiny_corpus}", root=isolated, cwd=tmp_path)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     client = store(isolated)

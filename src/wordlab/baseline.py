@@ -15,6 +15,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from wordlab.config import config_dir, register_resolvers
+from wordlab.signals import run_until_stopped
 
 if TYPE_CHECKING:
     from wordlab.tracking.mlflow_run import RunRecorder
@@ -149,7 +150,7 @@ def _main(cfg: DictConfig) -> None:
 def main() -> None:
     """Console entry point of ``wordlab-baseline``."""
     register_resolvers()
-    _main()
+    run_until_stopped(_main)
 
 
 if __name__ == "__main__":

@@ -191,13 +191,19 @@ def _is_sweep(override: str) -> bool:
 
 
 def _fail_if_open(tracking_uri: str, run_id: str) -> None:
-    """At exit: a parent run still RUNNING means the sweep stopped early (bad override, ^C)."""
+    """At exit: a parent run still RUNNING means the sweep stopped early (bad override, signal)."""
     from mlflow.tracking import MlflowClient
+
+    from wordlab import signals
 
     client = MlflowClient(tracking_uri)
     if client.get_run(run_id).info.status == "RUNNING":
-        client.set_tag(run_id, "error", "the sweep stopped before all jobs ran")
-        client.set_terminated(run_id, "FAILED")
+        if signals.received:
+            client.set_tag(run_id, "error", f"the sweep was stopped by {signals.received}")
+            client.set_terminated(run_id, "KILLED")
+        else:
+            client.set_tag(run_id, "error", "the sweep stopped before all jobs ran")
+            client.set_terminated(run_id, "FAILED")
 
 
 def _split(overrides: list[str]) -> dict[str, str]:

@@ -17,6 +17,7 @@ import hydra
 from omegaconf import DictConfig, OmegaConf
 
 from wordlab.config import config_dir, register_resolvers
+from wordlab.signals import run_until_stopped
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
@@ -347,7 +348,7 @@ def _main(cfg: DictConfig) -> float | None:
 def main() -> None:
     """Console entry point of ``wordlab-train``."""
     register_resolvers()
-    _main()
+    run_until_stopped(_main)
 
 
 if __name__ == "__main__":

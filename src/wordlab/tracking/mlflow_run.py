@@ -12,6 +12,8 @@ from typing import Any
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from wordlab.signals import stopped_by
+
 log = logging.getLogger(__name__)
 
 MAX_PARAM_LENGTH = 6000
@@ -109,8 +111,12 @@ class RunRecorder:
         self.client.set_terminated(self.run_id, "FINISHED")
 
     def fail(self, error: BaseException, output_dir: Path | None = None) -> None:
-        """Mark the run FAILED, with the error as a tag and the traceback as an artifact."""
-        message = f"{type(error).__name__}: {error}"
+        """Mark the run FAILED, with the error as a tag and the traceback as an artifact.
+
+        A run stopped by a signal (Ctrl-C, SIGTERM) is KILLED, and its error says which.
+        """
+        signal = stopped_by(error)
+        message = f"stopped by {signal}" if signal else f"{type(error).__name__}: {error}"
         try:
             self.set_tags({"error": message[:MAX_PARAM_LENGTH]})
             if output_dir is not None:
@@ -119,5 +125,4 @@ class RunRecorder:
                 trace.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
                 self.log_artifacts([trace])
         finally:
-            status = "KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED"
-            self.client.set_terminated(self.run_id, status)
+            self.client.set_terminated(self.run_id, "KILLED" if signal else "FAILED")
