@@ -89,9 +89,12 @@ def check_text_file(path: Path) -> None:
                 ) from None
     header = _suffix(path) in (".csv", ".tsv")
     if filled <= header:
-        what = (
-            "a header and no rows" if filled else "nothing but white space" if number else "empty"
-        )
+        if filled:
+            what = "a header and no rows"
+        elif number:
+            what = "nothing but white space"
+        else:
+            what = "empty"
         raise DataError(f"{path}: no rows (the file is {what})")
 
 
