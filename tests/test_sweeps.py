@@ -277,21 +277,29 @@ def start_and_wait_for_epoch_two(*overrides: str, root: Path, cwd: Path) -> subp
 LONG_EPOCHS = 12
 
 
-def test_sigterm_closes_the_sweep_and_its_running_job_as_killed(
-    tiny_corpus: Path, isolated: Path, tmp_path: Path
+@pytest.mark.parametrize("parallel", [False, True], ids=["in process", "parallel workers"])
+def test_sigterm_closes_the_sweep_and_its_running_jobs_as_killed(
+    parallel: bool, tiny_corpus: Path, isolated: Path, tmp_path: Path
 ) -> None:
+    launcher = ["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=2"] if parallel else []
     process = start_and_wait_for_epoch_two(
-        "--multirun", f"data.path={tiny_corpus}", "seed=1,2", root=isolated, cwd=tmp_path
+        "--multirun", f"data.path={tiny_corpus}", "seed=1,2", *launcher, root=isolated, cwd=tmp_path
     )
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(signal.SIGTERM)  # to the launcher alone, as `kill PID` does
     assert process.wait(timeout=120) == 128 + signal.SIGTERM  # as a shell reports a kill
     client = store(isolated)
     [parent] = sweeps(client)
     assert parent.info.status == "KILLED"
     assert parent.data.tags["error"] == "the sweep was stopped by SIGTERM"
-    [job] = children(client, parent)  # the second job never started
-    assert job.info.status == "KILLED"
-    assert job.data.tags["error"] == "stopped by SIGTERM"
+    jobs = children(client, parent)
+    assert {job.info.status for job in jobs} == {"KILLED"}
+    if parallel:  # the launcher's workers died with it, mid-step; it closed their runs
+        assert len(jobs) == 2
+        assert all(
+            job.data.tags["error"].endswith("the sweep was stopped by SIGTERM") for job in jobs
+        )
+    else:  # the job stopped itself at the end of a step; the second job never started
+        assert [job.data.tags["error"] for job in jobs] == ["stopped by SIGTERM"]
 
 
 def test_sigkill_mid_training_mark_killed_then_resume(

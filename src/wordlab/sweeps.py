@@ -191,19 +191,32 @@ def _is_sweep(override: str) -> bool:
 
 
 def _fail_if_open(tracking_uri: str, run_id: str) -> None:
-    """At exit: a parent run still RUNNING means the sweep stopped early (bad override, signal)."""
+    """At exit: a parent run still RUNNING means the sweep stopped early (bad override, signal).
+
+    Jobs whose process is gone with it (a parallel launcher's workers) are closed as KILLED.
+    """
     from mlflow.tracking import MlflowClient
 
     from wordlab import signals
+    from wordlab.tracking.mark_killed import mark_run_killed, process_state
 
     client = MlflowClient(tracking_uri)
-    if client.get_run(run_id).info.status == "RUNNING":
-        if signals.received:
-            client.set_tag(run_id, "error", f"the sweep was stopped by {signals.received}")
-            client.set_terminated(run_id, "KILLED")
-        else:
-            client.set_tag(run_id, "error", "the sweep stopped before all jobs ran")
-            client.set_terminated(run_id, "FAILED")
+    parent = client.get_run(run_id)
+    if parent.info.status != "RUNNING":
+        return
+    if signals.received:
+        why, status = f"the sweep was stopped by {signals.received}", "KILLED"
+    else:
+        why, status = "the sweep stopped before all jobs ran", "FAILED"
+    jobs = client.search_runs(
+        [parent.info.experiment_id],
+        f"tags.mlflow.parentRunId = '{run_id}' and attributes.status = 'RUNNING'",
+    )
+    for job in jobs:
+        if process_state(job.data.tags) == "gone":
+            mark_run_killed(client, job, why)
+    client.set_tag(run_id, "error", why)
+    client.set_terminated(run_id, status)
 
 
 def _split(overrides: list[str]) -> dict[str, str]:

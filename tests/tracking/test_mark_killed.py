@@ -1,5 +1,7 @@
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -9,7 +11,8 @@ from mlflow.tracking import MlflowClient
 from wordlab.tracking.mark_killed import HOST_TAG, main, mark_killed, process_tags
 
 
-def dead_process_tags() -> dict[str, str]:
+def killed_process() -> tuple[subprocess.Popen, dict[str, str]]:
+    """A child process killed but not yet reaped (a zombie), and the tags a run of it had."""
     process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     tags = {
         HOST_TAG: process_tags()[HOST_TAG],
@@ -17,21 +20,30 @@ def dead_process_tags() -> dict[str, str]:
         "wordlab.pid_created": str(psutil.Process(process.pid).create_time()),
     }
     process.kill()
+    while psutil.Process(process.pid).status() != psutil.STATUS_ZOMBIE:
+        time.sleep(0.01)
+    return process, tags
+
+
+def dead_process_tags() -> dict[str, str]:
+    process, tags = killed_process()
     process.wait()
     return tags
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> tuple[str, MlflowClient, dict[str, str]]:
+def store(tmp_path: Path) -> Iterator[tuple[str, MlflowClient, dict[str, str]]]:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     client = MlflowClient(uri)
     experiment = client.create_experiment("e", artifact_location=str(tmp_path / "artifacts"))
     me = process_tags()
     reused = me | {"wordlab.pid_created": str(float(me["wordlab.pid_created"]) - 3600)}
     dead = dead_process_tags()
+    zombie, zombie_tags = killed_process()
     runs = {
         "alive": me,
         "dead": dead,
+        "zombie": zombie_tags,  # dead, not yet reaped by its parent
         "pid reused": reused,  # this process's id, but the run's process started an hour earlier
         "elsewhere": dead | {HOST_TAG: "another-node"},
         "untagged": {},
@@ -40,7 +52,8 @@ def store(tmp_path: Path) -> tuple[str, MlflowClient, dict[str, str]]:
     ids = {name: client.create_run(experiment, run_name=name, tags=tags).info.run_id
            for name, tags in runs.items()}  # fmt: skip
     client.set_terminated(ids["finished"], "FINISHED")
-    return uri, client, ids
+    yield uri, client, ids
+    zombie.wait()
 
 
 def statuses(client: MlflowClient, ids: dict[str, str]) -> dict[str, str]:
@@ -55,10 +68,11 @@ def test_marks_only_runs_whose_process_is_gone_from_this_host(store) -> None:
     assert set(statuses(client, ids).values()) == {"RUNNING", "FINISHED"}
 
     seen = {run.info.run_name: action for run, action in mark_killed(uri)}
-    assert seen.keys() == {"alive", "dead", "pid reused", "elsewhere", "untagged"}
+    assert seen.keys() == {"alive", "dead", "zombie", "pid reused", "elsewhere", "untagged"}
     assert statuses(client, ids) == {
         "alive": "RUNNING",
         "dead": "KILLED",
+        "zombie": "KILLED",
         "pid reused": "KILLED",
         "elsewhere": "RUNNING",
         "untagged": "RUNNING",

@@ -45,7 +45,10 @@ def process_state(tags: dict[str, str]) -> str:
     if tags[HOST_TAG] != socket.gethostname():
         return "elsewhere"
     try:
-        created = psutil.Process(int(tags[PID_TAG])).create_time()
+        process = psutil.Process(int(tags[PID_TAG]))
+        created = process.create_time()
+        if process.status() == psutil.STATUS_ZOMBIE:  # dead, not yet reaped by its parent
+            return "gone"
     except psutil.NoSuchProcess:
         return "gone"
     except psutil.AccessDenied:
@@ -86,7 +89,7 @@ def mark_killed(
         elif why in ("named", "gone"):
             action = "KILLED"
             if not dry_run:
-                _mark(client, run)
+                mark_run_killed(client, run, "marked KILLED by wordlab-mark-killed")
         elif why == "elsewhere":
             action = f"left RUNNING: started on {tags[HOST_TAG]}; run this there, or name the run"
         elif why == "unknown":
@@ -97,15 +100,11 @@ def mark_killed(
     return seen
 
 
-def _mark(client: Any, run: Any) -> None:
+def mark_run_killed(client: Any, run: Any, why: str) -> None:
     """KILLED, ending at the run's last logged metric (its last sign of life), else now."""
     tags, run_id = run.data.tags, run.info.run_id
     where = f"process {tags.get(PID_TAG, '?')} on {tags.get(HOST_TAG, '?')}"
-    client.set_tag(
-        run_id,
-        "error",
-        f"{where} ended without closing the run; marked KILLED by wordlab-mark-killed",
-    )
+    client.set_tag(run_id, "error", f"{where} ended without closing the run; {why}")
     stamps = [
         m.timestamp for key in run.data.metrics for m in client.get_metric_history(run_id, key)
     ]
