@@ -4,7 +4,7 @@ By default SIGTERM (``kill``, ``scancel``, a scheduler's time limit) ends Python
 ``except``, ``finally`` or at-exit hook runs, so the run and its sweep's parent stay RUNNING in
 MLflow. The command-line entry points run under ``run_until_stopped``: SIGTERM then stops the
 process as Ctrl-C does, the run is closed as KILLED with the signal named
-(``RunRecorder.fail``), a sweep's parent too (``sweeps._fail_if_open``), and the exit status is
+(``RunRecorder.fail``), a sweep's parent too (``sweeps._close_if_open``), and the exit status is
 128 + the signal's number, as a shell reports a process killed by it.
 
 While a Lightning ``Trainer`` runs, SIGTERM is left to Lightning, which stops at the next step

@@ -145,7 +145,7 @@ class MLflowSweepCallback(Callback):
         tags = {"wordlab.sweep": "true", **process_tags()}
         run = client.create_run(experiment_id, run_name=name[:250], tags=tags)
         self.parent_run_id = run.info.run_id
-        atexit.register(_fail_if_open, settings["tracking_uri"], run.info.run_id)
+        atexit.register(_close_if_open, settings["tracking_uri"], run.info.run_id)
         recorder = RunRecorder(client, run.info.run_id)
         params = {f"sweep.{k.lstrip('+~')}": v for k, v in _split(overrides).items()}
         search_space = OmegaConf.select(config, "hydra.sweeper.params") or {}
@@ -190,7 +190,7 @@ def _is_sweep(override: str) -> bool:
     return "," in value or value.startswith(("choice(", "range(", "interval(", "glob("))
 
 
-def _fail_if_open(tracking_uri: str, run_id: str) -> None:
+def _close_if_open(tracking_uri: str, run_id: str) -> None:
     """At exit: a parent run still RUNNING means the sweep stopped early (bad override, signal).
 
     Jobs whose process is gone with it (a parallel launcher's workers) are closed as KILLED.
