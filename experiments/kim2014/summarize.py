@@ -9,7 +9,9 @@ sst5_phrases; Kim's setting) their own column.
 `--save` writes one line per run (run id, corpus, variant, seed, fold, test accuracy, start time,
 minutes) as read from the stores, and a `--store` ending in `.csv` reads such a file back, so the
 tables can be rebuilt from runs whose MLflow store is no longer at hand (runs.csv in this folder).
-A second table gives the mean minutes per run of each cell.
+A second table checks the study's goal corpus by corpus: CNN-rand against Kim's number, and each
+word2vec variant against CNN-rand and against the baseline on the same folds or seeds. A third
+gives the mean minutes per run of each cell.
 """
 
 from __future__ import annotations
@@ -98,8 +100,46 @@ def main() -> None:
 
     variants = sorted(runs["variant"].unique(), key=rank)
     table(runs, variants, "acc", accuracy)
+    print("\nThe goal, on the same folds or seeds:\n")
+    goal(runs)
     print("\nMinutes per run (mean):\n")
     table(runs, variants, "minutes", lambda variant, corpus, minutes: f"{minutes.mean():.1f}")
+
+
+def goal(runs: pd.DataFrame) -> None:
+    """Per corpus: CNN-rand's difference from Kim, and each word2vec variant's mean difference
+    from CNN-rand and from the baseline over the folds (or seeds) both ran, with how many of
+    them it is above on. A baseline run without folds is deterministic: it stands for every seed.
+    """
+    word2vec = [variant for variant in PUBLISHED if variant != "rand"]
+    header = " | ".join(f"{v} - rand | {v} - baseline" for v in word2vec)
+    print(f"| corpus | rand - Kim | {header} |")
+    print("|" + "---|" * (2 + 2 * len(word2vec)))
+    for corpus in CORPORA:
+        rows = runs[runs["corpus"] == corpus]
+        key = "fold" if rows["fold"].ne("None").any() else "seed"
+        acc = {variant: group.set_index(key)["acc"] for variant, group in rows.groupby("variant")}
+        none = pd.Series(dtype=float)
+        rand, baseline = acc.get("rand", none), acc.get("tfidf_lr (baseline)", none)
+        published = PUBLISHED["rand"].get(corpus.split(" ")[0])
+        cells = [f"{rand.mean() - published:+.1f}" if len(rand) else "-"]
+        for variant in word2vec:
+            runs_of = acc.get(variant, none)
+            cells.append(versus(runs_of, rand))
+            cells.append(versus(runs_of, baseline, fixed=key == "seed"))
+        print(f"| {corpus} | " + " | ".join(cells) + " |")
+
+
+def versus(a: pd.Series, b: pd.Series, fixed: bool = False) -> str:
+    """Mean of a - b over the keys both have, and on how many a is above (b fixed: b's one
+    value stands for every key)."""
+    if fixed and len(b) == 1:
+        b = pd.Series(b.iloc[0], index=a.index)
+    common = a.index.intersection(b.index)
+    if common.empty:
+        return "-"
+    diff = a[common] - b[common]
+    return f"{diff.mean():+.1f} ({(diff > 0).sum()}/{len(diff)})"
 
 
 def table(
