@@ -60,8 +60,9 @@ def records(store: str | None) -> pd.DataFrame:
     narrow = cnn & column("params.model.padding").fillna(0).astype(int).eq(0)
     notes[narrow] = (notes[narrow] + ", no padding").str.lstrip(", ")
     runs.loc[notes != "", "variant"] += " (" + notes[notes != ""] + ")"
-    runs["seed"] = column("params.seed")
-    runs["fold"] = column("params.data.fold")
+    # as strings, as a CSV reads them back (wordlab.runs gives numeric parameters as numbers)
+    runs["seed"] = column("params.seed").astype(str)
+    runs["fold"] = column("params.data.fold").astype(str)
     runs["acc"] = 100 * runs["metrics.test/acc"]
     runs["started"] = runs["start_time"].dt.strftime("%Y-%m-%d %H:%M")
     runs["minutes"] = ((runs["end_time"] - runs["start_time"]).dt.total_seconds() / 60).round(2)

@@ -43,7 +43,7 @@ def records(store: str | None) -> pd.DataFrame:
     runs["model"] = runs["tags.variant"]
     embedding = runs["params.embedding._target_"].str.rsplit(".", n=1).str[-1]
     runs["embedding"] = embedding.str.replace("_embeddings", "")
-    runs["seed"] = runs["params.seed"]
+    runs["seed"] = runs["params.seed"].astype(str)  # as a CSV reads it back
     runs["acc"] = 100 * runs["metrics.test/acc"]
     runs["started"] = runs["start_time"].dt.strftime("%Y-%m-%d %H:%M")
     runs["minutes"] = ((runs["end_time"] - runs["start_time"]).dt.total_seconds() / 60).round(2)
