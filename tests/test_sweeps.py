@@ -251,13 +251,19 @@ def test_ddp_on_two_cpu_processes_makes_one_run(
     assert len(client.get_metric_history(run.info.run_id, "val/acc")) == 2
 
 
-def start_and_wait_for_epoch_two(*overrides: str, root: Path, cwd: Path) -> subprocess.Popen:
-    """Start wordlab-train long enough that it cannot finish between its 2nd epoch and a kill."""
+LONG_EPOCHS = 12
+
+
+def start_and_wait_for_epoch_two(
+    *overrides: str, root: Path, cwd: Path, jobs: int = 1, epochs: int = LONG_EPOCHS
+) -> subprocess.Popen:
+    """Start wordlab-train long enough that it cannot finish between its 2nd epoch and a kill;
+    return once `jobs` runs (the jobs running at once in a sweep) have ended their 2nd epoch."""
     script = Path(sys.executable).parent / "wordlab-train"
     args = [
         *overrides,  # first, as --multirun must be
         *BASE,
-        f"trainer.max_epochs={LONG_EPOCHS}",
+        f"trainer.max_epochs={epochs}",
         "data.batch_size=4",
         "callbacks.early_stopping=null",
         "+callbacks.model_checkpoint.save_top_k=-1",  # epoch_001.ckpt stays, best or not
@@ -267,14 +273,11 @@ def start_and_wait_for_epoch_two(*overrides: str, root: Path, cwd: Path) -> subp
     )
     deadline = time.time() + 300
     while time.time() < deadline:
-        if list((root / "outputs").glob("**/checkpoints/epoch_001.ckpt")):
+        if len(list((root / "outputs").glob("**/checkpoints/epoch_001.ckpt"))) >= jobs:
             return process
         time.sleep(0.05)
     process.kill()
-    raise AssertionError("no checkpoint after the second epoch")
-
-
-LONG_EPOCHS = 12
+    raise AssertionError(f"not {jobs} checkpoint(s) after the second epoch")
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["in process", "parallel workers"])
@@ -282,8 +285,16 @@ def test_sigterm_closes_the_sweep_and_its_running_jobs_as_killed(
     parallel: bool, tiny_corpus: Path, isolated: Path, tmp_path: Path
 ) -> None:
     launcher = ["hydra/launcher=local_parallel", "hydra.launcher.n_jobs=2"] if parallel else []
+    # both parallel workers must be training when the signal comes; stopped, no job runs long
     process = start_and_wait_for_epoch_two(
-        "--multirun", f"data.path={tiny_corpus}", "seed=1,2", *launcher, root=isolated, cwd=tmp_path
+        "--multirun",
+        f"data.path={tiny_corpus}",
+        "seed=1,2",
+        *launcher,
+        root=isolated,
+        cwd=tmp_path,
+        jobs=2 if parallel else 1,
+        epochs=100,
     )
     process.send_signal(signal.SIGTERM)  # to the launcher alone, as `kill PID` does
     assert process.wait(timeout=120) == 128 + signal.SIGTERM  # as a shell reports a kill
