@@ -273,7 +273,8 @@ def start_and_wait_for_epoch_two(
     )
     deadline = time.time() + 300
     while time.time() < deadline:
-        if len(list((root / "outputs").glob("**/checkpoints/epoch_001.ckpt"))) >= jobs:
+        # runs/ and multiruns/ only: the cache's staging folders come and go during a scan
+        if len(list((root / "outputs").glob("*runs/**/checkpoints/epoch_001.ckpt"))) >= jobs:
             return process
         time.sleep(0.05)
     process.kill()
