@@ -97,6 +97,15 @@ def test_dataset_names(path: str, name: str) -> None:
     assert dataset_name(path) == name
 
 
+@pytest.mark.parametrize("option", options("optimizer"))
+def test_optimizer_options(option: str) -> None:
+    weight = torch.nn.Parameter(torch.ones(3))
+    optimizer = instantiate(compose([f"optimizer={option}"]).system.optimizer)(params=[weight])
+    weight.sum().backward()
+    optimizer.step()
+    assert (weight < 1).all()
+
+
 @pytest.mark.parametrize("option", options("scheduler"))
 def test_scheduler_options(option: str) -> None:
     system = compose([f"scheduler={option}"]).system
