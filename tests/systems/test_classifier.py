@@ -8,6 +8,7 @@ from wordlab.data.batching import TokenizedSplit
 from wordlab.embeddings import random_embeddings
 from wordlab.models import BagEncoder, CNNEncoder, RNNEncoder
 from wordlab.systems import TextClassifier
+from wordlab.systems.optimizers import RowwiseAdagrad
 
 VOCAB = Vocabulary(["<pad>", "<unk>"] + [f"w{i}" for i in range(20)])
 ROWS = [[2, 3, 4], [5], [6, 7, 8, 9, 10], [11, 12]]
@@ -52,12 +53,13 @@ def test_frozen_embeddings_do_not_move() -> None:
     assert all(p is not model.embedding.weight for g in optimizer.param_groups for p in g["params"])
 
 
-def test_sparse_bag_updates_only_the_rows_it_saw() -> None:
+@pytest.mark.parametrize("optimizer_class", [RowwiseAdagrad, torch.optim.Adagrad])
+def test_sparse_bag_updates_only_the_rows_it_saw(optimizer_class: type) -> None:
     model = TextClassifier(
         encoder=BagEncoder(6, ngrams=2, buckets=11, sparse=True),
         embeddings=random_embeddings(VOCAB, embedding_dim=6),
         label_names=["a", "b", "c"],
-        optimizer=partial(torch.optim.Adagrad, lr=0.5),
+        optimizer=partial(optimizer_class, lr=0.5),
     )
     optimizer = model.configure_optimizers()
     before = model.embedding.weight.clone()
@@ -76,5 +78,5 @@ def test_sparse_gradients_need_a_sparse_optimizer() -> None:
         label_names=["a", "b"],
         optimizer=partial(torch.optim.Adam, lr=0.1),
     )
-    with pytest.raises(ValueError, match="optimizer=adagrad"):
+    with pytest.raises(ValueError, match="optimizer=rowwise_adagrad"):
         model.configure_optimizers()

@@ -81,7 +81,7 @@ class BagEncoder(nn.Module):
         buckets: Hash buckets for n-grams (fastText: 2,000,000).
         dropout: Dropout on the document vector.
         sparse: Sparse gradients for the word and n-gram tables, so a step touches only the
-            rows a batch uses (needs an optimizer that takes them: Adagrad, SGD).
+            rows a batch uses (needs an optimizer that takes them: RowwiseAdagrad, Adagrad, SGD).
     """
 
     input_layout = "flat"

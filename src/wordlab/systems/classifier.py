@@ -17,8 +17,9 @@ from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 from wordlab.data.vocab import PAD_ID
 from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.models.heads import ClassificationHead
+from wordlab.systems.optimizers import RowwiseAdagrad
 
-SPARSE_OPTIMIZERS = (torch.optim.Adagrad, torch.optim.SGD, torch.optim.SparseAdam)
+SPARSE_OPTIMIZERS = (RowwiseAdagrad, torch.optim.Adagrad, torch.optim.SGD, torch.optim.SparseAdam)
 
 
 def _metrics(num_classes: int) -> MetricCollection:
@@ -167,7 +168,7 @@ class TextClassifier(pl.LightningModule):
         if self.embedding.sparse and not isinstance(optimizer, SPARSE_OPTIMIZERS):
             raise ValueError(
                 f"model.sparse=true gives sparse gradients, which {type(optimizer).__name__} "
-                "cannot take: use optimizer=adagrad or optimizer=sgd, or model.sparse=false"
+                "cannot take: use optimizer=rowwise_adagrad, adagrad or sgd, or model.sparse=false"
             )
         if self.scheduler_factory is None:
             return optimizer
