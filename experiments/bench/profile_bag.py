@@ -1,5 +1,6 @@
 """Where a training step of the bag model (bigrams, IMDB) spends its time, per phase, with
-Adagrad (wordlab's default for the bag model) and plain SGD, both on sparse gradients.
+row-wise Adagrad (wordlab's default for the bag model), torch's Adagrad and plain SGD, all on
+sparse gradients.
 
     python experiments/bench/profile_bag.py --data ../shared/data/imdb --steps 40
 """
@@ -19,8 +20,10 @@ from wordlab.data import TextDataModule
 from wordlab.embeddings import random_embeddings
 from wordlab.models import BagEncoder
 from wordlab.systems import TextClassifier
+from wordlab.systems.optimizers import RowwiseAdagrad
 
 OPTIMIZERS = {
+    "rowwise_adagrad": functools.partial(RowwiseAdagrad, lr=0.1),
     "adagrad": functools.partial(torch.optim.Adagrad, lr=0.1),
     "sgd": functools.partial(torch.optim.SGD, lr=0.5),
 }
