@@ -94,6 +94,30 @@ def test_cnn_run_is_recorded_in_mlflow(train_overrides: list[str], isolated: Pat
     )
 
 
+@pytest.mark.parametrize(
+    ("overrides", "best_is_last"),
+    [
+        (["trainer.check_val_every_n_epoch=3"], True),  # one validation, after the last step
+        (["callbacks.model_checkpoint.mode=min"], False),  # the first epoch's, as acc rises
+    ],
+)
+def test_logged_model_has_the_best_weights(
+    train_overrides: list[str], overrides: list[str], best_is_last: bool
+) -> None:
+    cfg = compose([*train_overrides, *overrides, "callbacks.early_stopping=null"])
+    result = fit(cfg)
+    full = torch.load(result.best_checkpoint, weights_only=True)
+    assert (full["epoch"] == cfg.trainer.max_epochs - 1) is best_is_last
+    client = client_for(cfg)
+    (logged,) = [a for a in artifact_paths(client, result.run_id) if a.endswith(".ckpt")]
+    model = torch.load(client.download_artifacts(result.run_id, logged), weights_only=True)
+    assert model.keys() == full.keys() - {"optimizer_states", "lr_schedulers", "loops", "callbacks"}
+    assert model["state_dict"].keys() == full["state_dict"].keys()
+    for name, tensor in full["state_dict"].items():
+        assert torch.equal(model["state_dict"][name], tensor)
+        assert torch.equal(result.system.state_dict()[name], tensor)
+
+
 def test_same_seed_same_result(train_overrides: list[str]) -> None:
     first = fit(compose([*train_overrides, "trainer.max_epochs=1", "logger=none"]))
     second = fit(compose([*train_overrides, "trainer.max_epochs=1", "logger=none"]))

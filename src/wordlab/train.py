@@ -245,6 +245,7 @@ def _fit(
         **trainer_overrides,
     )
     trainer.fit(system, datamodule=datamodule, ckpt_path=checkpoint)
+    trained_steps = trainer.global_step
     fit_metrics = {k: float(v) for k, v in trainer.callback_metrics.items()}
     best = getattr(trainer.checkpoint_callback, "best_model_path", "") or None
     for optimizer in trainer.optimizers:
@@ -266,7 +267,7 @@ def _fit(
             logger=logger or False,
         )
     with tempfile.TemporaryDirectory(dir=run_dir) as scratch:  # beside the run's checkpoints
-        model_file = _load_best(system, best, Path(scratch) if recorder else None)
+        model_file = _load_best(system, best, trained_steps, Path(scratch) if recorder else None)
         trainer.test(system, datamodule=datamodule)
         metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
         if recorder is not None:
@@ -284,19 +285,26 @@ def _fit(
     )
 
 
-def _load_best(system: TextClassifier, best: str | None, folder: Path | None) -> Path | None:
+def _load_best(
+    system: TextClassifier, best: str | None, global_step: int, folder: Path | None
+) -> Path | None:
     """Load the best checkpoint's weights into ``system`` (none saved: keep the trained ones) and,
     given a ``folder``, save them there without the training state: the checkpoint to log.
 
-    The checkpoint is memory-mapped, so its optimizer state, as large as the model for Adam or
-    Adagrad, is never read; the run folder keeps the full file for ``resume``.
+    A checkpoint saved after the last optimizer step (``global_step``) holds the weights that
+    are in memory already, so they are neither read back nor copied. Otherwise the checkpoint
+    is memory-mapped, so its optimizer state, as large as the model for Adam or Adagrad, is never
+    read; the run folder keeps the full file for ``resume``.
     """
     import torch
 
     if best is None:
         return None
     checkpoint = torch.load(best, map_location="cpu", mmap=True, weights_only=True)
-    system.load_state_dict(checkpoint["state_dict"])
+    if checkpoint["global_step"] == global_step:
+        checkpoint["state_dict"] = system.state_dict()
+    else:
+        system.load_state_dict(checkpoint["state_dict"])
     if folder is None:
         return None
     model_file = folder / Path(best).name
