@@ -100,11 +100,10 @@ class BagEncoder(nn.Module):
         self.ngrams = ngrams
         self.buckets = buckets
         self.sparse = sparse
-        self.ngram_embedding = (
-            nn.Embedding(buckets, input_dim, sparse=sparse) if ngrams > 1 else None
-        )
-        if self.ngram_embedding is not None:
-            nn.init.uniform_(self.ngram_embedding.weight, -1.0 / input_dim, 1.0 / input_dim)
+        self.ngram_embedding: nn.Embedding | None = None
+        if ngrams > 1:  # fastText's initialization; filled once (nn.Embedding's own is normal)
+            weight = torch.empty(buckets, input_dim).uniform_(-1.0 / input_dim, 1.0 / input_dim)
+            self.ngram_embedding = nn.Embedding.from_pretrained(weight, freeze=False, sparse=sparse)
         self.dropout = nn.Dropout(dropout)
         self._output_dim = input_dim
 
