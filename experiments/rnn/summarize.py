@@ -76,7 +76,8 @@ def main() -> None:
             if acc.empty:
                 cells.append("-")
                 continue
-            cell = f"{acc.mean():.1f} ± {acc.std():.1f} (n={len(acc)})"
+            spread = f" ± {acc.std():.1f}" if len(acc) > 1 else ""
+            cell = f"{acc.mean():.1f}{spread} (n={len(acc)})"
             published = PUBLISHED.get(variant, {}).get(corpus)
             if corpus == "imdb":
                 published = IMDB_REFERENCE
