@@ -29,6 +29,14 @@ def dataset_name(path: str) -> str:
     return name
 
 
+def child_path(folder: Path, name: str, option: str) -> Path:
+    """``folder / name``, refusing a name that would leave ``folder`` (``..``, ``/``)."""
+    path = folder / name
+    if not name or Path(name).name != name or name in (".", ".."):
+        raise ValueError(f"{option}={name!r} cannot name a folder inside {folder}")
+    return path
+
+
 def local_artifacts(tracking_uri: str, folder: str) -> str | None:
     """Artifact folder for a local store (SQLite or file); None lets a server choose."""
     return folder if tracking_uri.startswith(("sqlite:", "file:", "/")) else None

@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
-from wordlab.config import config_dir, dataset_name, register_resolvers
+from wordlab.config import child_path, config_dir, dataset_name, register_resolvers
 
 if TYPE_CHECKING:
     from wordlab.data import TextDataModule
     from wordlab.predictor import Predictor
 
 log = logging.getLogger(__name__)
+
+SPLITS = ("train", "validation", "test")
 
 
 def score(
@@ -44,22 +46,29 @@ def score(
 
 def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Score the run ``cfg.run_id`` on ``cfg.split``; write and optionally log reports."""
-    from hydra.utils import instantiate
     from mlflow.tracking import MlflowClient
 
-    from wordlab.predictor import find_checkpoint, load_checkpoint
+    from wordlab.predictor import load_run
+    from wordlab.rebuild import rebuild
     from wordlab.tracking import reports
     from wordlab.tracking.mlflow_run import RunRecorder
 
+    if cfg.split not in SPLITS:
+        raise ValueError(f"split={cfg.split!r}: expected one of {', '.join(SPLITS)}")
     explain_count = _explain_count(cfg)
-    predictor = load_checkpoint(find_checkpoint(cfg.run_id, cfg.tracking_uri), cfg.run_id)
-    data_overrides: dict[str, Any] = OmegaConf.to_container(cfg.data)  # type: ignore[assignment]
+    predictor = load_run(cfg.run_id, cfg.tracking_uri)
+    data_overrides: dict[str, Any] = OmegaConf.to_container(cfg.data, resolve=True)  # type: ignore[assignment]
     overrides = {k: v for k, v in data_overrides.items() if v is not None}
     if "path" in overrides:
         overrides.setdefault("name", dataset_name(overrides["path"]))
-    data_cfg = {**predictor.config["data"], **overrides}
-    datamodule = instantiate(
-        data_cfg, vocab=predictor.vocab, classes=predictor.label_names, _convert_="partial"
+    # The cache is this machine's, not the folder the run was trained with.
+    data_cfg = {**predictor.config["data"], **overrides, "cache_dir": cfg.paths.cache_dir}
+    datamodule = rebuild(
+        {"data": data_cfg},
+        "data",
+        f"the config of run {cfg.run_id}",
+        vocab=predictor.vocab,
+        classes=predictor.label_names,
     )
     datamodule.prepare()
     result = score(predictor, datamodule, cfg.split, cfg.batch_size)
@@ -71,7 +80,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         "size": float(confusion.sum()),
     }
     name = cfg.split if "path" not in overrides else f"{datamodule.name}-{cfg.split}"
-    folder = Path(cfg.paths.run_dir) / "eval" / name
+    folder = child_path(Path(cfg.paths.run_dir) / "eval", name, "data.name")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
     table.to_csv(folder / "per_class.csv", index=False)

@@ -16,44 +16,64 @@ log = logging.getLogger(__name__)
 
 
 def read_inputs(path: Path, text_field: str) -> list[dict]:
-    """Rows of a JSON Lines file (each with ``text_field``) or of a text file (one per line)."""
+    """Rows of a JSON Lines file (each with ``text_field``) or of a text file (one per line).
+
+    Blank lines, and rows whose text is null or empty, are skipped and counted in the log; a
+    text that is not a string (a number, a list) is an error that names the line.
+    """
     if not path.is_file():
         raise DataError(f"input file {path} does not exist (option input)")
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as error:
         raise DataError(f"{path}: not valid UTF-8 ({error.reason} at byte {error.start})") from None
-    rows = []
+    rows, empty = [], []
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        if path.suffix == ".txt":
-            rows.append({text_field: line})
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
-        if not isinstance(row, dict) or text_field not in row:
-            keys = sorted(row) if isinstance(row, dict) else type(row).__name__
-            raise DataError(
-                f"{path}: line {number} has no field {text_field!r} (option text_field); "
-                f"it has {keys}"
-            )
-        rows.append(row)
+        row = _read_row(path, number, line, text_field)
+        if row is None or not row[text_field].strip():
+            empty.append(number)
+        else:
+            rows.append(row)
+    if empty:
+        shown = ", ".join(map(str, empty[:10])) + (", ..." if len(empty) > 10 else "")
+        log.warning("%s: skipped %d empty lines or texts (lines %s)", path, len(empty), shown)
     if not rows:
         raise DataError(f"{path}: no texts to predict")
     return rows
 
 
+def _read_row(path: Path, number: int, line: str, text_field: str) -> dict | None:
+    """One input row, or None for a blank line or a null text."""
+    if path.suffix == ".txt" or not line.strip():
+        return {text_field: line} if line.strip() else None
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}: line {number} is not valid JSON ({error.msg})") from None
+    if not isinstance(row, dict) or text_field not in row:
+        keys = sorted(row) if isinstance(row, dict) else type(row).__name__
+        raise DataError(
+            f"{path}: line {number} has no field {text_field!r} (option text_field); it has {keys}"
+        )
+    text = row[text_field]
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        raise DataError(
+            f"{path}: line {number}: field {text_field!r} is {type(text).__name__} {text!r}, "
+            "expected a string of text"
+        )
+    return row
+
+
 def predict(cfg: DictConfig) -> Path:
     """Write each input row with ``prediction`` and ``probabilities`` added."""
-    from wordlab.predictor import find_checkpoint, load_checkpoint
+    from wordlab.predictor import load_run
 
-    predictor = load_checkpoint(find_checkpoint(cfg.run_id, cfg.tracking_uri), cfg.run_id)
+    predictor = load_run(cfg.run_id, cfg.tracking_uri)
     text_field = cfg.text_field or predictor.config["data"].get("text_field") or "text"
     rows = read_inputs(Path(cfg.input), text_field)
-    results = predictor.predict([str(r[text_field]) for r in rows], cfg.batch_size)
+    results = predictor.predict([r[text_field] for r in rows], cfg.batch_size)
     output = Path(cfg.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as handle:

@@ -13,6 +13,7 @@ from wordlab.data.batching import TokenizedSplit
 from wordlab.data.tokenizers import make_tokenizer
 from wordlab.data.vocab import Vocabulary
 from wordlab.embeddings.base import InitialEmbeddings
+from wordlab.rebuild import rebuild
 from wordlab.systems import TextClassifier
 
 CHECKPOINT_ARTIFACT = "checkpoints"
@@ -82,11 +83,13 @@ class Predictor:
 
 
 def load_checkpoint(path: str | Path, run_id: str | None = None) -> Predictor:
-    """Rebuild a predictor from a wordlab checkpoint (it holds config, vocabulary and labels)."""
-    from hydra.utils import instantiate
+    """Rebuild a predictor from a wordlab checkpoint (it holds config, vocabulary and labels).
 
+    Safe on a checkpoint from anyone: the file loads with ``weights_only=True`` and the model is
+    rebuilt from its stored config only through wordlab's own classes (``wordlab.rebuild``).
+    """
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    if "wordlab" not in checkpoint:
+    if not isinstance(checkpoint, dict) or "wordlab" not in checkpoint:
         raise ValueError(f"{path} is not a wordlab checkpoint (no 'wordlab' entry)")
     meta = checkpoint["wordlab"]
     config, vocab = meta["config"], Vocabulary(meta["vocab"])
@@ -95,17 +98,22 @@ def load_checkpoint(path: str | Path, run_id: str | None = None) -> Predictor:
         weight=torch.zeros_like(state["embedding.weight"]),
         multichannel="static_embedding.weight" in state,
     )
-    encoder = instantiate(config["model"], input_dim=embeddings.output_dim)
-    system = instantiate(
-        config["system"], encoder=encoder, embeddings=embeddings, label_names=meta["label_names"]
+    encoder = rebuild(config, "model", str(path), input_dim=embeddings.output_dim)
+    system = rebuild(
+        config,
+        "system",
+        str(path),
+        encoder=encoder,
+        embeddings=embeddings,
+        label_names=meta["label_names"],
     )
     system.load_state_dict(state)
     system.run_metadata = meta
     return Predictor(system, vocab, meta["label_names"], config, run_id)
 
 
-def find_checkpoint(run_id: str, tracking_uri: str | None = None) -> Path:
-    """Download the best checkpoint logged with an MLflow run; return its local path."""
+def find_checkpoint(run_id: str, folder: str | Path, tracking_uri: str | None = None) -> Path:
+    """Download the best checkpoint logged with an MLflow run into ``folder``; return its path."""
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri)
@@ -116,19 +124,22 @@ def find_checkpoint(run_id: str, tracking_uri: str | None = None) -> Path:
             f"MLflow run {run_id} has no checkpoint under artifacts/{CHECKPOINT_ARTIFACT}/ "
             "(did it finish training?)"
         )
-    target = tempfile.mkdtemp(prefix=f"wordlab-{run_id[:8]}-")
-    return Path(client.download_artifacts(run_id, checkpoints[0], target))
+    return Path(client.download_artifacts(run_id, checkpoints[0], str(folder)))
 
 
 def load_run(run_id: str, tracking_uri: str | None = None) -> Predictor:
     """A ready predictor for a finished MLflow run.
+
+    The checkpoint is downloaded to a temporary folder, loaded, and deleted.
 
     Args:
         run_id: The run's id (shown in the MLflow UI and logs).
         tracking_uri: The store; defaults to ``MLFLOW_TRACKING_URI``, else the project's
             store ``sqlite:///outputs/mlflow.db`` under the current directory.
     """
-    return load_checkpoint(find_checkpoint(run_id, default_tracking_uri(tracking_uri)), run_id)
+    with tempfile.TemporaryDirectory(prefix=f"wordlab-{run_id[:8]}-") as folder:
+        path = find_checkpoint(run_id, folder, default_tracking_uri(tracking_uri))
+        return load_checkpoint(path, run_id)
 
 
 def default_tracking_uri(tracking_uri: str | None = None) -> str:

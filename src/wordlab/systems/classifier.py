@@ -38,7 +38,8 @@ class TextClassifier(pl.LightningModule):
         encoder: A module from ``wordlab.models`` (its ``input_layout`` says which batch it reads).
         embeddings: The initial word-vector table (from the ``embedding`` group).
         label_names: Class names, index order.
-        optimizer: Partial optimizer; called with the trainable parameters.
+        optimizer: Partial optimizer; called with the trainable parameters (None: a model
+            rebuilt to predict, which cannot be trained).
         scheduler: Partial learning-rate scheduler, called with the optimizer, or None. If it
             takes a ``total_steps`` that is not set, it gets the run's number of optimizer steps.
         scheduler_interval: ``epoch`` or ``step``.
@@ -50,7 +51,7 @@ class TextClassifier(pl.LightningModule):
         encoder: nn.Module,
         embeddings: InitialEmbeddings,
         label_names: list[str],
-        optimizer: Callable[..., torch.optim.Optimizer],
+        optimizer: Callable[..., torch.optim.Optimizer] | None = None,
         scheduler: Callable[..., Any] | None = None,
         scheduler_interval: str = "epoch",
         max_norm: float | None = None,
@@ -164,6 +165,8 @@ class TextClassifier(pl.LightningModule):
         checkpoint["wordlab"] = self.run_metadata
 
     def configure_optimizers(self) -> Any:
+        if self.optimizer_factory is None:
+            raise ValueError("this model was rebuilt to predict, without an optimizer to train it")
         optimizer = self.optimizer_factory(params=[p for p in self.parameters() if p.requires_grad])
         if self.embedding.sparse and not isinstance(optimizer, SPARSE_OPTIMIZERS):
             raise ValueError(
