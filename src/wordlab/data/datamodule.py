@@ -24,7 +24,7 @@ from wordlab.data.vocab import Vocabulary
 log = logging.getLogger(__name__)
 
 # Bump when preparation changes what it writes, so old caches are not reused.
-PREPARE_VERSION = 2
+PREPARE_VERSION = 3
 SPLITS = ("train", "validation", "test")
 
 
@@ -110,6 +110,15 @@ class TextDataModule(pl.LightningDataModule):
         classes: list[str] | None = None,
     ) -> None:
         super().__init__()
+        _check_ranges(
+            batch_size=batch_size,
+            eval_batch_size=eval_batch_size,
+            max_length=max_length,
+            min_freq=min_freq,
+            max_size=max_size,
+            validation_fraction=validation_fraction,
+            test_fraction=test_fraction,
+        )
         self.path = str(path)
         self.name = name or Path(self.path).name
         self.load_options = {
@@ -158,16 +167,10 @@ class TextDataModule(pl.LightningDataModule):
 
     def compute_fingerprint(self) -> str:
         """Hash of the corpus files (or hub name) and every preparation setting."""
-        files = []
         data_files = self.load_options["data_files"]
-        paths = (
-            [data_files]
-            if isinstance(data_files, str)
-            else [
-                f for v in (data_files or {}).values() for f in ([v] if isinstance(v, str) else v)
-            ]
-        )
-        for file in [Path(p) for p in paths] or corpus.local_files(self.path):
+        paths = corpus.split_data_files(data_files) if data_files else {}
+        files = []
+        for file in [Path(f) for fs in paths.values() for f in fs] or corpus.local_files(self.path):
             stat = file.stat()
             files.append([str(file.resolve()), stat.st_size, stat.st_mtime_ns])
         key = {
@@ -333,6 +336,17 @@ class TextDataModule(pl.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.dataloader("test", train=False)
+
+
+def _check_ranges(**options: float | None) -> None:
+    """Counts are at least 1 and fractions between 0 and 1 (None: not set)."""
+    for name, value in options.items():
+        if value is None:
+            continue
+        if name.endswith("_fraction") and not 0 < value < 1:
+            raise ValueError(f"data.{name}={value}: expected a fraction between 0 and 1")
+        if not name.endswith("_fraction") and value < 1:
+            raise ValueError(f"data.{name}={value}: expected at least 1")
 
 
 def _plain(value: Any) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
+import reprlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -35,11 +36,75 @@ def select_fields(
                     f"{source}: split {split} has no column {field!r} ({option}); "
                     f"available columns: {dataset.column_names}"
                 )
+        check_text_column(dataset, text_field, split, source)
+        check_label_column(dataset, label_field, split, source)
         dataset = dataset.rename_columns(
             {f: t for f, t in ((text_field, "text"), (label_field, "label")) if f != t}
         )
         selected[split] = dataset
     return datasets.DatasetDict(selected)
+
+
+def _examples(dataset: datasets.Dataset, field: str) -> str:
+    """Two values of ``field`` for a message, of two types where the column mixes them."""
+    values = [v for v in dataset[field] if v is not None]
+    mixed = [v for v in values if type(v) is not type(values[0])]
+    shown = values[:1] + (mixed or values[1:])[:1]
+    return " and ".join(f"{reprlib.repr(v)} ({type(v).__name__})" for v in shown)
+
+
+def _wrong_column(
+    dataset: datasets.Dataset, field: str, option: str, split: str, source: str, expected: str
+) -> DataError:
+    feature = dataset.features[field]
+    if isinstance(feature, datasets.Json):
+        holds = "mixes types"
+    elif isinstance(feature, datasets.Value):
+        holds = f"holds {feature.dtype} values"
+    elif isinstance(feature, datasets.Sequence | datasets.LargeList | list):
+        holds = "holds lists"
+    elif isinstance(feature, dict):
+        holds = "holds objects"
+    else:
+        holds = f"holds {type(feature).__name__} values"
+    return DataError(
+        f"{source}: split {split}: column {field!r} ({option}) {holds}, e.g. "
+        f"{_examples(dataset, field)}; {expected}"
+    )
+
+
+def check_text_column(dataset: datasets.Dataset, field: str, split: str, source: str) -> None:
+    """Raise ``DataError`` unless column ``field`` holds strings (or nothing but nulls).
+
+    Texts that are not strings are not dropped as empty: numbers (e.g. a CSV column of
+    numbers), values of mixed types or lists are an error naming the column and two values.
+    """
+    feature = dataset.features[field]
+    if isinstance(feature, datasets.Value) and feature.dtype in ("string", "large_string"):
+        return
+    if dataset.data.column(field).null_count == len(dataset.data):
+        return  # no text at all: drop_empty says so
+    expected = "each row needs one text, a string (a CSV column of numbers reads as numbers)"
+    raise _wrong_column(dataset, field, "data.text_field", split, source, expected)
+
+
+def check_label_column(dataset: datasets.Dataset, field: str, split: str, source: str) -> None:
+    """Raise ``DataError`` unless column ``field`` holds one plain value per row.
+
+    Values of mixed types (e.g. ``1`` and ``"pos"`` in JSON Lines), lists or objects are an
+    error naming the column and showing two values.
+    """
+    feature = dataset.features[field]
+    if isinstance(feature, datasets.ClassLabel | datasets.Value):
+        return
+    raise _wrong_column(
+        dataset,
+        field,
+        "data.label_field",
+        split,
+        source,
+        "each row needs one label: every label a string, or every label an integer",
+    )
 
 
 def drop_empty(raw: datasets.DatasetDict, source: str) -> dict[str, int]:
@@ -75,28 +140,35 @@ def encode_labels(
     Class names come from ``classes`` (a trained model's label set), else from a
     ``ClassLabel`` feature, else from ``label_names`` for integer labels 0..K-1, else from the
     sorted label values of the training split. A label that is not among the class names
-    (for example a test label training never saw) is an error.
+    (for example a test label training never saw) is an error, and so are ``label_names``
+    that do not fit the labels (string labels, or integers outside 0..K-1) and a training
+    split with a single label.
     """
     reference = "train" if "train" in raw and classes is None else next(iter(raw))
     feature = raw[reference].features["label"]
+    present = raw[reference].unique("label")
     if isinstance(feature, datasets.ClassLabel):
         value_names: dict[Any, str] = dict(enumerate(feature.names))
         names = list(feature.names)
     else:
-        values = raw[reference].unique("label")
-        if None in values:
+        if None in present:
             raise DataError(f"{source}: some rows of split {reference} have no label")
-        values = sorted(values)
-        if label_names and values == list(range(len(values))) and len(label_names) >= len(values):
-            value_names = {i: str(label_names[i]) for i in range(len(label_names))}
+        if label_names:
+            check_label_names(present, label_names, reference, source)
             names = [str(n) for n in label_names]
+            value_names = dict(enumerate(names))
         else:
+            values = sorted(present)
             value_names = {v: str(v) for v in values}
             names = [str(v) for v in values]
     if classes is not None:
         names = [str(c) for c in classes]
-        if not isinstance(feature, datasets.ClassLabel):
-            value_names = {}
+    elif reference == "train" and len(present) < 2:
+        only = value_names.get(present[0], str(present[0]))
+        raise DataError(
+            f"{source}: the train split has only one label ({only!r}); classification needs at "
+            "least two"
+        )
     position = {n: i for i, n in enumerate(names)}
     for split, dataset in raw.items():
         unknown = [v for v in dataset.unique("label") if value_names.get(v, str(v)) not in position]
@@ -125,6 +197,32 @@ def encode_labels(
             .with_format(None)
         )
     return names
+
+
+def check_label_names(
+    values: Sequence[Any], label_names: Sequence[str], split: str, source: str
+) -> None:
+    """Raise ``DataError`` unless every label of ``split`` is an integer 0..K-1 for K names.
+
+    Args:
+        values: The distinct labels of ``split``.
+        label_names: ``data.label_names``, the names of the integer labels 0..K-1.
+        split: The split the labels come from.
+        source: The corpus, for the message.
+    """
+    given = [str(n) for n in label_names]
+    shown = sorted(values)[:10]
+    if any(isinstance(v, str) for v in values):
+        raise DataError(
+            f"{source}: data.label_names {given} names integer labels 0..K-1, but split {split} "
+            f"has string labels {shown}; string labels name themselves: remove data.label_names"
+        )
+    if not all(v == int(v) and 0 <= v < len(given) for v in values):
+        raise DataError(
+            f"{source}: split {split} has labels {shown} but data.label_names gives "
+            f"{len(given)} names (for labels 0..{len(given) - 1}); give one name for each "
+            "label 0..K-1, or remove data.label_names"
+        )
 
 
 def carve_splits(
