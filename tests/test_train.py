@@ -1,6 +1,7 @@
 """End to end: train through the same function as ``wordlab-train`` and read MLflow back."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -178,6 +179,42 @@ def test_evaluate_on_other_files(train_overrides: list[str], tmp_path: Path) -> 
     )
     assert scores["size"] == 20 and scores["acc"] >= 0.8
     assert "eval/other-test/acc" in client_for(cfg).get_run(run_id).data.metrics
+    # Names become folder names: none may lead out of the eval folder.
+    for override, message in (
+        ("data.name=../../../escape", "data.name='../../../escape-test' cannot name a folder"),
+        ("split=../../escape", "split='../../escape': expected one of train, validation, test"),
+    ):
+        eval_cfg = compose([f"run_id={run_id}", f"data.path={other.parent}", override], "eval")
+        with pytest.raises(ValueError, match=re.escape(message)):
+            evaluate(eval_cfg)
+    assert not list(tmp_path.rglob("escape*"))
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("trainer.max_epochs=abc", "trainer.max_epochs='abc': expected int or null"),
+        ("data.batch_size=0", "data.batch_size=0: expected at least 1"),
+        ("data.max_length=0", "data.max_length=0: expected at least 1"),
+        ("data.test_fraction=1.5", "data.test_fraction=1.5: expected a fraction between 0 and 1"),
+        ("model.dropout=high", "model.dropout='high': expected float"),
+        ("+tags.wordlab.run_dir=/elsewhere", "tags.wordlab.run_dir: this tag is wordlab's own"),
+        ("+tags={mlflow.user: me}", "tags.mlflow.user: this tag is wordlab's own"),
+    ],
+)
+def test_bad_options_stop_before_any_data_or_run(
+    train_overrides: list[str], isolated: Path, override: str, message: str
+) -> None:
+    # (a ValueError; Hydra wraps those of a constructor in its InstantiationException)
+    with pytest.raises(Exception, match=re.escape(message)):
+        fit(compose([*train_overrides, override]))
+    assert not (isolated / "outputs").exists()  # no prepared data, store or run folder
+
+
+def test_user_tags_are_kept_beside_wordlab_own(train_overrides: list[str]) -> None:
+    cfg = compose([*train_overrides, "+tags.purpose=baseline", "+tags.mlflow.note.content=why"])
+    run = client_for(cfg).get_run(fit(cfg).run_id)
+    assert run.data.tags["purpose"] == "baseline" and run.data.tags["mlflow.note.content"] == "why"
 
 
 def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:

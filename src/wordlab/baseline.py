@@ -123,16 +123,23 @@ def _start_record(cfg: DictConfig) -> RunRecorder:
 
     from wordlab.sweeps import current_job
     from wordlab.tracking.mark_killed import process_tags
-    from wordlab.tracking.mlflow_run import RunRecorder, flatten, get_or_create_experiment
+    from wordlab.tracking.mlflow_run import RunRecorder, check_user_tags, flatten, prepare_store
 
+    check_user_tags(flatten(cfg.tags or {}))
     job = current_job()  # in a multirun: a child of the sweep's parent run
     client = MlflowClient(cfg.logger.tracking_uri)
-    experiment = get_or_create_experiment(
-        client,
+    experiment = prepare_store(
+        cfg.logger.tracking_uri,
         job.experiment_name if job else cfg.logger.experiment_name,
         cfg.logger.get("artifact_location"),
     )
-    tags = {"task": "baseline", "dataset": cfg.data.name, "model": "tfidf_lr", **(cfg.tags or {})}
+    assert experiment is not None
+    tags = {
+        **flatten(cfg.tags or {}),
+        "task": "baseline",
+        "dataset": cfg.data.name,
+        "model": "tfidf_lr",
+    }
     tags |= process_tags() | (job.tags if job else {})
     name = f"{cfg.run_name} {job.label}"[:250] if job else cfg.run_name
     run = client.create_run(experiment, run_name=name, tags=tags)

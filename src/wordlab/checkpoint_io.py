@@ -9,7 +9,9 @@ keeps the write atomic.
 
 from __future__ import annotations
 
+import errno
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,9 @@ import torch
 from fsspec.implementations.local import LocalFileSystem
 from lightning_fabric.utilities.cloud_io import get_filesystem
 from pytorch_lightning.plugins.io import TorchCheckpointIO
+
+# Less free space than this after a failed write: the disk is full.
+FULL = 1 << 20
 
 
 class StreamingCheckpointIO(TorchCheckpointIO):
@@ -34,5 +39,22 @@ class StreamingCheckpointIO(TorchCheckpointIO):
         try:
             torch.save(checkpoint, partial)
             os.replace(partial, target)
+        except (OSError, RuntimeError) as error:  # torch says "iostream error", not why
+            free = shutil.disk_usage(target.parent).free
+            if getattr(error, "errno", None) == errno.ENOSPC or free < FULL:
+                raise OSError(
+                    errno.ENOSPC,
+                    f"No space left on device: the checkpoint did not fit ({free} bytes free)",
+                    str(target),
+                ) from error
+            raise
         finally:
             partial.unlink(missing_ok=True)
+
+    def load_checkpoint(
+        self, path: Any, *args: Any, weights_only: bool | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        """Load with ``weights_only=True``, whatever the caller (or torch's default, or
+        ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``) would choose: a checkpoint is data, and reading
+        it to resume a run must run no code."""
+        return super().load_checkpoint(path, *args, weights_only=True, **kwargs)

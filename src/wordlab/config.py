@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import types
+import typing
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,57 @@ def _package_path(package: str, relative: str = "") -> str:
     from wordlab.data.corpus import package_path
 
     return package_path(package, relative)
+
+
+def check_types(cfg: DictConfig, sections: Sequence[str]) -> None:
+    """Check every plain option of ``sections`` against the type its constructor declares.
+
+    ``trainer.max_epochs=abc`` then stops before any data is read, naming the option, rather
+    than failing deep inside the library once training starts.
+    """
+    from hydra.utils import get_method
+
+    for section in sections:
+        node = cfg.get(section)
+        if not isinstance(node, DictConfig) or "_target_" not in node:
+            continue
+        target = get_method(node._target_)
+        try:
+            hints = typing.get_type_hints(target.__init__ if isinstance(target, type) else target)
+        except Exception:  # annotations that name what only a type checker imports
+            continue
+        for key, value in node.items():
+            hint = hints.get(str(key))
+            if hint is not None and _accepts(hint, value) is False:
+                raise ValueError(f"{section}.{key}={value!r}: expected {_describe(hint)}")
+
+
+def _accepts(hint: Any, value: Any) -> bool | None:
+    """Whether ``value`` is of type ``hint``; None where a simple check cannot tell."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        answers = [_accepts(arg, value) for arg in typing.get_args(hint)]
+        return True if True in answers else (False if all(a is False for a in answers) else None)
+    if origin is typing.Literal:
+        return value in typing.get_args(hint)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        number = (int, float) if hint is float else int
+        return isinstance(value, number) and not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    return None
+
+
+def _describe(hint: Any) -> str:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        return " or ".join(_describe(arg) for arg in typing.get_args(hint))
+    if typing.get_origin(hint) is typing.Literal:
+        return "one of " + ", ".join(map(repr, typing.get_args(hint)))
+    return "null" if hint is type(None) else getattr(hint, "__name__", str(hint))
 
 
 def register_resolvers() -> None:

@@ -6,7 +6,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytorch_lightning as pl
 from omegaconf import DictConfig, OmegaConf
+
+from wordlab.tracking.mlflow_run import RunRecorder
 
 log = logging.getLogger(__name__)
 
@@ -15,13 +18,30 @@ RUN_DIR_TAG = "wordlab.run_dir"
 LAST_CHECKPOINT = Path("checkpoints") / "last.ckpt"
 
 
+class ReopenRun(pl.Callback):
+    """Marks a resumed run RUNNING when training starts again, after its checkpoint loaded.
+
+    Until then, a failure (a bad checkpoint, data gone) is not the run's: ``fit`` puts back
+    the status it had (Lightning's logger marks it FAILED on any error).
+    """
+
+    def __init__(self, recorder: RunRecorder) -> None:
+        self.recorder = recorder
+
+    def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        self.recorder.reopen()
+
+
 @dataclass
 class Resume:
-    """A run to continue: its config, last checkpoint and MLflow run id."""
+    """A run to continue: its config, last checkpoint, MLflow run id, and how the run ended
+    (restored if the resume fails before training starts again; None: not known)."""
 
     cfg: DictConfig
     checkpoint: Path
     run_id: str | None
+    status: str | None = None
+    end_time: int | None = None
 
 
 def resume_target(cfg: DictConfig) -> Resume | None:
@@ -50,6 +70,13 @@ def _from_run_id(cfg: DictConfig, run_id: str) -> Resume:
         run = MlflowClient(tracking_uri).get_run(run_id)
     except MlflowException as error:
         raise ValueError(f"resume={run_id}: no such run in {tracking_uri} ({error})") from None
+    if run.info.status == "FINISHED":
+        overrides = run.data.tags.get("overrides", "")
+        raise ValueError(
+            f"resume={run_id}: the run FINISHED, there is nothing to resume. To train a new run "
+            f"from its config, start it again with its overrides and yours: wordlab-train "
+            f"{overrides} trainer.max_epochs=..."
+        )
     run_dir = run.data.tags.get(RUN_DIR_TAG)
     if not run_dir or not (Path(run_dir) / "config.yaml").is_file():
         raise ValueError(f"resume={run_id}: its run folder {run_dir} is gone or has no config.yaml")
@@ -60,4 +87,4 @@ def _from_run_id(cfg: DictConfig, run_id: str) -> Resume:
     assert isinstance(saved, DictConfig)
     saved.resume = None
     log.info("resuming run %s from %s", run_id, checkpoint)
-    return Resume(saved, checkpoint, run_id)
+    return Resume(saved, checkpoint, run_id, run.info.status, run.info.end_time)

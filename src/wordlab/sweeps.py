@@ -116,13 +116,13 @@ class MLflowSweepCallback(Callback):
         from mlflow.tracking import MlflowClient
 
         from wordlab.tracking.mark_killed import process_tags
-        from wordlab.tracking.mlflow_run import RunRecorder, get_or_create_experiment, git_tags
+        from wordlab.tracking.mlflow_run import RunRecorder, git_tags, prepare_store
 
         logger = _mlflow_logger(config)
         if logger is None:
             return
         client = MlflowClient(logger.tracking_uri)
-        client.search_experiments(max_results=1)  # creates the store before the jobs share it
+        prepare_store(logger.tracking_uri)  # the store exists before the jobs share it
         try:
             settings = _mlflow_settings(config)
         except InterpolationResolutionError as err:
@@ -135,9 +135,10 @@ class MLflowSweepCallback(Callback):
             )
             return
         assert settings is not None
-        experiment_id = get_or_create_experiment(
-            client, settings["experiment_name"], settings["artifact_location"]
+        experiment_id = prepare_store(
+            settings["tracking_uri"], settings["experiment_name"], settings["artifact_location"]
         )
+        assert experiment_id is not None
         overrides = list(config.hydra.overrides.task)
         swept = [o for o in overrides if _is_sweep(o)]
         name = config.get("sweep_name") or "sweep " + " ".join(swept or overrides)
@@ -300,12 +301,16 @@ def _block(frame: Any) -> str:
     return "```\n" + frame.to_string(index=False) + "\n```\n"
 
 
-def reuse_finished(cfg: DictConfig, job: SweepJob) -> tuple[str, dict[str, float]] | None:
-    """If a run with the same config already FINISHED, record it for this job instead of training.
+def reuse_finished(
+    cfg: DictConfig, job: SweepJob, fingerprint: str
+) -> tuple[str, dict[str, float]] | None:
+    """If a run with the same config and data already FINISHED, record it for this job.
 
     The job gets a child run under the new sweep, tagged ``wordlab.reused_run_id`` and holding
     the finished run's parameters and final metrics, so a relaunched sweep only trains the jobs
-    that are missing or failed. Returns that child's id and metrics, or None.
+    that are missing or failed. A finished run of the same config on other data (files changed,
+    so the ``fingerprint`` of the data differs) is not reused. The log says which it was.
+    Returns the child's id and metrics, or None.
     """
     from mlflow.tracking import MlflowClient
 
@@ -322,18 +327,36 @@ def reuse_finished(cfg: DictConfig, job: SweepJob) -> tuple[str, dict[str, float
         [experiment.experiment_id],
         f"tags.`wordlab.config_hash` = '{digest}' and attributes.status = 'FINISHED'",
         order_by=["attributes.start_time ASC"],
-        max_results=1,
     )
-    if not found:
+    same_data = [r for r in found if r.data.tags.get("data.fingerprint") == fingerprint]
+    if not same_data:
+        if found:
+            log.info(
+                "job %d: run %s finished with the same config on other data (fingerprint %s, "
+                "now %s): training again",
+                job.number,
+                found[0].info.run_id,
+                found[0].data.tags.get("data.fingerprint"),
+                fingerprint,
+            )
         return None
-    original = found[0]
+    original = same_data[0]
     original_id = original.data.tags.get("wordlab.reused_run_id", original.info.run_id)
     name = f"{cfg.logger.run_name} {job.label} (reused)"
-    tags = job.tags | {"wordlab.config_hash": digest, "wordlab.reused_run_id": original_id}
+    tags = job.tags | {
+        "wordlab.config_hash": digest,
+        "wordlab.reused_run_id": original_id,
+        "data.fingerprint": fingerprint,
+    }
     run = client.create_run(experiment.experiment_id, run_name=name[:250], tags=tags)
     recorder = RunRecorder(client, run.info.run_id)
     recorder.log_params(original.data.params)
     recorder.log_metrics(original.data.metrics)
     recorder.finish()
-    log.info("job %d: identical run %s already finished; reused", job.number, original_id)
+    log.info(
+        "job %d: run %s finished with the same config and data (fingerprint %s): reused",
+        job.number,
+        original_id,
+        fingerprint,
+    )
     return run.info.run_id, dict(original.data.metrics)

@@ -51,11 +51,14 @@ class TrainResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def build(cfg: DictConfig) -> tuple[TextDataModule, InitialEmbeddings, TextClassifier]:
+def build(
+    cfg: DictConfig, datamodule: TextDataModule | None = None
+) -> tuple[TextDataModule, InitialEmbeddings, TextClassifier]:
     """Prepare the data, then build embeddings, encoder and system from the config groups."""
     from hydra.utils import instantiate
 
-    datamodule = instantiate(cfg.data)
+    if datamodule is None:
+        datamodule = instantiate(cfg.data)
     datamodule.prepare()
     embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)
     encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
@@ -105,11 +108,14 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None) -> Any:
     from hydra.utils import instantiate
 
     from wordlab.sweeps import MLFLOW_LOGGER, config_hash
+    from wordlab.tracking.mlflow_run import prepare_store
 
     if not cfg.get("logger"):
         return None
     if cfg.logger.get("_target_") != MLFLOW_LOGGER:
         return instantiate(cfg.logger)
+    experiment = job.experiment_name if job else cfg.logger.experiment_name
+    prepare_store(cfg.logger.tracking_uri, experiment, cfg.logger.get("artifact_location"))
     if run_id is not None:
         return instantiate(cfg.logger, run_id=run_id)
     tags = {"wordlab.config_hash": config_hash(cfg)}
@@ -131,19 +137,18 @@ def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) ->
     (run_dir / RUN_ID_FILE).write_text(recorder.run_id)
     recorder.set_tags(process_tags())  # lets wordlab-mark-killed tell if this process died
     if resumed:
-        recorder.client.update_run(recorder.run_id, status="RUNNING")
         return recorder
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     recorder.log_params(flatten(resolved))
     recorder.set_tags(
         {
+            **flatten(cfg.get("tags") or {}),  # first: wordlab's own tags below win
             **git_tags(Path(__file__).parent),
             "overrides": " ".join(_overrides()),
             "task": cfg.get("task_name", "train"),
             "dataset": cfg.data.get("name"),
             "model": type_name(cfg.model),
             RUN_DIR_TAG: str(run_dir.resolve()),
-            **(cfg.get("tags") or {}),
         }
     )
     recorder.log_artifacts([run_dir / "config.yaml"])
@@ -154,19 +159,25 @@ def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) ->
 def fit(cfg: DictConfig) -> TrainResult:
     """Train and test one run described by a composed config (CLI and notebooks alike)."""
     import pytorch_lightning as pl
+    from hydra.utils import instantiate
     from pytorch_lightning.loggers import MLFlowLogger
     from pytorch_lightning.utilities import rank_zero_only
 
+    from wordlab.config import check_types
     from wordlab.devices import claim_devices
     from wordlab.resume import resume_target
     from wordlab.sweeps import current_job, reuse_finished
+    from wordlab.tracking.mlflow_run import check_user_tags, flatten
 
     resume = resume_target(cfg)
     if resume is not None:
         cfg = resume.cfg
+    check_types(cfg, ("data", "model", "embedding", "system", "trainer"))
+    check_user_tags(flatten(cfg.get("tags") or {}))
+    datamodule = instantiate(cfg.data)  # checks its options; reads no data yet
     job = current_job()
     if job is not None and resume is None and cfg.get("skip_finished", True):
-        reused = reuse_finished(cfg, job)
+        reused = reuse_finished(cfg, job, datamodule.compute_fingerprint())
         if reused is not None:
             return TrainResult(run_id=reused[0], metrics=reused[1], extra={"reused": True})
 
@@ -186,9 +197,11 @@ def fit(cfg: DictConfig) -> TrainResult:
     try:
         with claim_devices(cfg.trainer) as trainer_overrides:
             checkpoint = resume.checkpoint if resume else None
-            return _fit(cfg, logger, recorder, run_dir, trainer_overrides, checkpoint)
+            return _fit(cfg, datamodule, logger, recorder, run_dir, trainer_overrides, checkpoint)
     except BaseException as error:
-        if recorder is not None:
+        if recorder is not None and resume and resume.status and not recorder.reopened:
+            recorder.restore(resume.status, resume.end_time)  # failed before training again
+        elif recorder is not None:
             recorder.fail(error, run_dir)
         raise
 
@@ -212,6 +225,7 @@ def _relaunch_as_single_run(job: SweepJob) -> None:
 
 def _fit(
     cfg: DictConfig,
+    datamodule: TextDataModule,
     logger: Any,
     recorder: RunRecorder | None,
     run_dir: Path,
@@ -220,7 +234,7 @@ def _fit(
 ) -> TrainResult:
     from hydra.utils import instantiate
 
-    datamodule, embeddings, system = build(cfg)
+    datamodule, embeddings, system = build(cfg, datamodule)
     log.info("data %s: %s", datamodule.name, datamodule.stats)
     if recorder is not None and checkpoint is None:
         recorder.set_tags({"data.fingerprint": datamodule.fingerprint})
@@ -233,6 +247,10 @@ def _fit(
         recorder.log_artifacts([run_dir / "vocab.json", run_dir / "labels.json"])
 
     callbacks = _callbacks(cfg, has_logger=logger is not None)
+    if checkpoint is not None and recorder is not None:
+        from wordlab.resume import ReopenRun
+
+        callbacks.append(ReopenRun(recorder))
     if not _has_progress_bar(callbacks):  # callbacks.progress_bar=null: no bar at all
         trainer_overrides = {"enable_progress_bar": False, **trainer_overrides}
     from wordlab.checkpoint_io import StreamingCheckpointIO

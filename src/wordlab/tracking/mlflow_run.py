@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import logging
 import subprocess
 import traceback
@@ -52,6 +54,66 @@ def git_tags(folder: Path) -> dict[str, str]:
     return {"git.commit": commit, "git.dirty": str(dirty).lower()}
 
 
+# Tags wordlab writes and reads back (``resume=`` follows ``wordlab.run_dir``): a user's
+# ``+tags.<name>=...`` may not set them, nor any ``wordlab.`` or ``mlflow.`` tag but the
+# run's description.
+OWN_TAGS = frozenset(
+    (
+        "git.commit",
+        "git.dirty",
+        "overrides",
+        "task",
+        "dataset",
+        "model",
+        "data.fingerprint",
+        "error",
+    )
+)
+USER_MLFLOW_TAGS = ("mlflow.note.content",)
+
+
+def check_user_tags(tags: Mapping[str, Any] | None) -> None:
+    """Refuse user tags (option ``tags``) that would overwrite a tag wordlab writes."""
+    for name in tags or {}:
+        reserved = name in OWN_TAGS or str(name).startswith(("wordlab.", "mlflow."))
+        if reserved and name not in USER_MLFLOW_TAGS:
+            raise ValueError(
+                f"tags.{name}: this tag is wordlab's own (it records or finds the run); "
+                "choose another name for your tag"
+            )
+
+
+def sqlite_file(tracking_uri: str) -> Path | None:
+    """The database file of a ``sqlite:///`` URI, else None."""
+    return (
+        Path(tracking_uri.removeprefix("sqlite:///"))
+        if tracking_uri.startswith("sqlite:///")
+        else None
+    )
+
+
+def prepare_store(
+    tracking_uri: str, experiment_name: str | None = None, artifact_location: str | None = None
+) -> str | None:
+    """Create the store and the experiment if missing; return the experiment's id.
+
+    MLflow builds a new SQLite store's tables on first use; processes doing that at once
+    collide ("table ... already exists") and can leave the store half-built for good. A lock
+    file beside the database makes parallel first runs take turns (a server needs none).
+    """
+    from filelock import FileLock
+
+    database = sqlite_file(tracking_uri)
+    if database is not None:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(f"{database}.lock") if database else contextlib.nullcontext():
+        client = MlflowClient(tracking_uri)
+        client.search_experiments(max_results=1)  # builds the tables of a new store
+        if experiment_name is None:
+            return None
+        return get_or_create_experiment(client, experiment_name, artifact_location)
+
+
 def get_or_create_experiment(
     client: MlflowClient, name: str, artifact_location: str | None = None
 ) -> str:
@@ -81,6 +143,7 @@ class RunRecorder:
     def __init__(self, client: MlflowClient, run_id: str) -> None:
         self.client = client
         self.run_id = run_id
+        self.reopened = False
 
     def log_params(self, params: Mapping[str, Any]) -> None:
         items = [Param(k, str(v)[:MAX_PARAM_LENGTH]) for k, v in params.items()]
@@ -110,19 +173,55 @@ class RunRecorder:
     def finish(self) -> None:
         self.client.set_terminated(self.run_id, "FINISHED")
 
+    def reopen(self) -> None:
+        """Mark a resumed run RUNNING again, now that it trains again."""
+        self.client.update_run(self.run_id, status="RUNNING")
+        self.reopened = True
+
+    def restore(self, status: str, end_time: int | None) -> None:
+        """Put back the status and end time a run had (a resume that failed before training)."""
+        self.client.set_terminated(self.run_id, status, end_time)
+
     def fail(self, error: BaseException, output_dir: Path | None = None) -> None:
         """Mark the run FAILED, with the error as a tag and the traceback as an artifact.
 
-        A run stopped by a signal (Ctrl-C, SIGTERM) is KILLED, and its error says which.
+        A run stopped by a signal (Ctrl-C, SIGTERM) is KILLED, and its error says which. The
+        status is written even where the traceback cannot be (a full disk); where the store
+        itself cannot be written, the log says so and how to close the run later.
         """
         signal = stopped_by(error)
-        message = f"stopped by {signal}" if signal else f"{type(error).__name__}: {error}"
+        message = f"stopped by {signal}" if signal else describe(error)
         try:
             self.set_tags({"error": message[:MAX_PARAM_LENGTH]})
             if output_dir is not None:
-                output_dir.mkdir(parents=True, exist_ok=True)
-                trace = output_dir / "error.txt"
-                trace.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
-                self.log_artifacts([trace])
-        finally:
+                self._log_traceback(error, output_dir)
             self.client.set_terminated(self.run_id, "KILLED" if signal else "FAILED")
+        except Exception as store_error:
+            log.error(
+                "could not mark MLflow run %s %s (%s); it stays RUNNING until "
+                "`wordlab-mark-killed %s` closes it",
+                self.run_id,
+                "KILLED" if signal else "FAILED",
+                describe(store_error),
+                self.run_id,
+            )
+
+    def _log_traceback(self, error: BaseException, output_dir: Path) -> None:
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            trace = output_dir / "error.txt"
+            trace.write_text("".join(traceback.format_exception(error)), encoding="utf-8")
+            self.log_artifacts([trace])
+        except OSError as trace_error:
+            log.warning("the traceback was not logged: %s", describe(trace_error))
+
+
+def describe(error: BaseException) -> str:
+    """An error as one line; one caused by a full disk (anywhere in its chain) says so first."""
+    message = f"{type(error).__name__}: {error}"
+    cause: BaseException | None = error
+    while cause is not None:
+        if getattr(cause, "errno", None) == errno.ENOSPC or "disk is full" in str(cause):
+            return f"the disk is full: {message}"
+        cause = cause.__cause__ or cause.__context__
+    return message
