@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,12 @@ class StreamingCheckpointIO(TorchCheckpointIO):
             torch.save(checkpoint, partial)
             os.replace(partial, target)
         except (OSError, RuntimeError) as error:  # torch says "iostream error", not why
+            # torch's writer stays open in the traceback's frames, and with it the space the
+            # partial file takes, unlinked or not, until they are cleared.
+            cause: BaseException | None = error
+            while cause is not None:
+                traceback.clear_frames(cause.__traceback__)
+                cause = cause.__context__
             free = shutil.disk_usage(target.parent).free
             if getattr(error, "errno", None) == errno.ENOSPC or free < FULL:
                 raise OSError(

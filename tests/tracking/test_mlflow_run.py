@@ -1,11 +1,21 @@
+import errno
+import os
+import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from mlflow.tracking import MlflowClient
 from pytorch_lightning.utilities.exceptions import SIGTERMException
 
 from wordlab.signals import stopped_by
-from wordlab.tracking.mlflow_run import RunRecorder, flatten, git_tags
+from wordlab.tracking.mlflow_run import (
+    RunRecorder,
+    check_user_tags,
+    describe,
+    flatten,
+    git_tags,
+)
 
 
 def test_flatten_nested_config() -> None:
@@ -60,3 +70,52 @@ def test_a_run_stopped_by_a_signal_is_killed_not_failed(tmp_path: Path) -> None:
         assert stopped.info.status == "KILLED"
         assert stopped.data.tags["error"] == f"stopped by {name}"
     assert stopped_by(SystemExit(1)) is None and stopped_by(ValueError("x")) is None
+
+
+def test_user_tags_may_not_set_wordlab_own() -> None:
+    check_user_tags({"purpose": "baseline", "mlflow.note.content": "why", "data.size": "big"})
+    for name in ("wordlab.run_dir", "wordlab.config_hash", "mlflow.parentRunId", "dataset"):
+        with pytest.raises(ValueError, match=f"tags.{name}: this tag is wordlab's own"):
+            check_user_tags({name: "x"})
+
+
+@pytest.mark.slow
+def test_parallel_first_runs_on_a_new_store_all_finish(
+    train_overrides: list[str], isolated: Path, tmp_path: Path
+) -> None:
+    """Four runs started at once on a store that does not exist yet (no sweep to create it)."""
+    script = Path(sys.executable).parent / "wordlab-train"
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    processes = [
+        subprocess.Popen(
+            [str(script), *train_overrides, "trainer.max_epochs=2", f"seed={seed}"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for seed in range(4)
+    ]
+    errors = [p.communicate(timeout=600)[1] for p in processes]
+    assert [p.returncode for p in processes] == [0] * 4, [e[-2000:] for e in errors]
+    client = MlflowClient(f"sqlite:///{isolated / 'outputs' / 'mlflow.db'}")
+    runs = client.search_runs([client.get_experiment_by_name("tiny").experiment_id])
+    assert len(runs) == 4 and {r.info.status for r in runs} == {"FINISHED"}
+    assert {r.data.params["seed"] for r in runs} == {"0", "1", "2", "3"}
+    for run in runs:
+        assert len(client.get_metric_history(run.info.run_id, "val/acc")) == 2
+        assert {"test/acc", "test/f1_macro", "val/acc_best"} <= set(run.data.metrics)
+
+
+def test_describe_names_a_full_disk() -> None:
+    full = OSError(errno.ENOSPC, "No space left on device", "/x/mlartifacts/model.ckpt")
+    assert describe(full).startswith("the disk is full: OSError: [Errno 28]")
+    try:
+        try:
+            raise full
+        except OSError as error:
+            raise RuntimeError("saving failed") from error
+    except RuntimeError as chained:
+        assert describe(chained) == "the disk is full: RuntimeError: saving failed"
+    assert describe(ValueError("x")) == "ValueError: x"

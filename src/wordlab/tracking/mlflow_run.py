@@ -165,10 +165,18 @@ class RunRecorder:
 
     def log_artifacts(self, paths: Iterable[Path], folder: str | None = None) -> None:
         for path in paths:
-            if path.is_dir():
-                self.client.log_artifacts(self.run_id, str(path), folder)
-            else:
-                self.client.log_artifact(self.run_id, str(path), folder)
+            try:
+                if path.is_dir():
+                    self.client.log_artifacts(self.run_id, str(path), folder)
+                else:
+                    self.client.log_artifact(self.run_id, str(path), folder)
+            except OSError as error:  # a full disk does not say which one
+                if error.errno != errno.ENOSPC:
+                    raise
+                where = self.client.get_run(self.run_id).info.artifact_uri
+                raise OSError(
+                    errno.ENOSPC, f"No space left on device: logging {path.name} to {where}"
+                ) from error
 
     def finish(self) -> None:
         self.client.set_terminated(self.run_id, "FINISHED")
