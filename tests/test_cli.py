@@ -38,10 +38,13 @@ def test_missing_data_path_is_named(tmp_path: Path) -> None:
 
 
 def test_train_eval_predict_round_trip(
-    train_overrides: list[str], isolated: Path, tmp_path: Path
+    train_overrides: list[str], isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     trained = run("wordlab-train", *train_overrides, "trainer.max_epochs=2", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr[-3000:]
+    temp = tmp_path / "tmp"  # where eval and predict download the checkpoint, and delete it
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))
     client = MlflowClient(f"sqlite:///{isolated / 'outputs' / 'mlflow.db'}")
     [experiment] = [e for e in client.search_experiments() if e.name == "tiny"]
     [finished] = client.search_runs([experiment.experiment_id])
@@ -71,12 +74,19 @@ def test_train_eval_predict_round_trip(
     failed = run("wordlab-predict", f"run_id={run_id}", f"input={bad}", cwd=tmp_path)
     assert failed.returncode != 0
     assert "line 1 has no field 'text' (option text_field)" in failed.stderr
+    assert not list(temp.iterdir())  # no checkpoint copies left behind, even on errors
 
 
 def test_prediction_inputs_from_text_and_json_lines(tmp_path: Path) -> None:
     texts = tmp_path / "texts.txt"
     texts.write_text("A superb story.\n\nDull and poor.\n")
     assert read_inputs(texts, "text") == [{"text": "A superb story."}, {"text": "Dull and poor."}]
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"text": "Fine."}\n{"text": null}\n{"text": "  "}\n\n{"text": "Dull."}\n')
+    assert read_inputs(rows, "text") == [{"text": "Fine."}, {"text": "Dull."}]  # 3 skipped
+    rows.write_text('{"text": "Fine."}\n{"text": 42}\n')
+    with pytest.raises(DataError, match=f"{rows}: line 2: field 'text' is int 42, expected a"):
+        read_inputs(rows, "text")
     for blank in (tmp_path / "blank.txt", tmp_path / "blank.jsonl"):
         blank.write_text("\n  \n")
         with pytest.raises(DataError, match=f"{blank}: no texts to predict"):

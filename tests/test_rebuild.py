@@ -8,13 +8,13 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
-from wordlab.config import compose
+from wordlab.config import compose, config_dir
 from wordlab.embeddings import InitialEmbeddings
 from wordlab.evaluate import evaluate
 from wordlab.models import CNNEncoder
 from wordlab.predict import predict
 from wordlab.predictor import load_checkpoint, load_run
-from wordlab.rebuild import UntrustedConfigError, rebuild
+from wordlab.rebuild import REBUILDABLE, UntrustedConfigError, rebuild
 from wordlab.train import fit
 
 
@@ -105,3 +105,13 @@ def test_a_crafted_run_runs_no_code_in_eval_predict_or_load(
                 load()
         assert not marker.exists()
         assert _files(tmp_path) == before  # nothing written: no reports, cache or copy
+
+
+def test_every_shipped_model_data_and_system_config_can_be_rebuilt() -> None:
+    conf = Path(config_dir())
+    for section in ("model", "data"):
+        for option in sorted(p.stem for p in (conf / section).glob("[!_]*.yaml")):
+            extra = ["data.path=x"] if option == "local" else []
+            target = compose([f"{section}={option}", *extra])[section]._target_
+            assert target in REBUILDABLE[section], f"{section}={option}: add {target} to REBUILDABLE"
+    assert compose().system._target_ in REBUILDABLE["system"]

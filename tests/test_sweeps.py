@@ -132,6 +132,31 @@ def test_failed_job_relaunch_and_seed_statistics(
     assert latest.data.metrics["std/test/acc"] == pytest.approx(pd.Series(accs).std())
 
 
+@pytest.mark.slow
+def test_relaunch_after_the_data_changed_trains_again(
+    tiny_corpus: Path, isolated: Path, tmp_path: Path
+) -> None:
+    from conftest import make_rows, write_jsonl
+
+    args = ["--multirun", *BASE, f"data.path={tiny_corpus}", "trainer.max_epochs=1", "seed=1,2"]
+    first = wordlab_train(*args, cwd=tmp_path)
+    assert first.returncode == 0, first.stderr[-3000:]
+    write_jsonl(tiny_corpus / "test.jsonl", make_rows(60, 3))  # 20 rows more
+    again = wordlab_train(*args, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert (again.stdout + again.stderr).count("finished with the same config on other data") == 2
+    client = store(isolated)
+    before, after = (children(client, parent) for parent in sweeps(client))
+    assert all("wordlab.reused_run_id" not in run.data.tags for run in after)
+    assert {r.data.metrics["data/test_size"] for r in before} == {40}
+    assert {r.data.metrics["data/test_size"] for r in after} == {60}
+    third = wordlab_train(*args, cwd=tmp_path)  # the same data again: both reused
+    assert third.returncode == 0, third.stderr[-3000:]
+    assert (third.stdout + third.stderr).count("finished with the same config and data") == 2
+    reused = children(client, sweeps(client)[-1])
+    assert {r.data.tags["wordlab.reused_run_id"] for r in reused} == {r.info.run_id for r in after}
+
+
 def test_four_parallel_jobs_write_to_one_sqlite_store(
     tiny_corpus: Path, isolated: Path, tmp_path: Path
 ) -> None:
