@@ -59,9 +59,10 @@ class StreamingCheckpointIO(TorchCheckpointIO):
             partial.unlink(missing_ok=True)
 
     def load_checkpoint(
-        self, path: Any, *args: Any, weights_only: bool | None = None, **kwargs: Any
+        self, path: Any, map_location: Any | None = None, weights_only: bool | None = None
     ) -> dict[str, Any]:
         """Load with ``weights_only=True``, whatever the caller (or torch's default, or
         ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD``) would choose: a checkpoint is data, and reading
         it to resume a run must run no code."""
-        return super().load_checkpoint(path, *args, weights_only=True, **kwargs)
+        where = {} if map_location is None else {"map_location": map_location}
+        return super().load_checkpoint(path, weights_only=True, **where)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import types
 import typing
@@ -73,15 +74,14 @@ def check_types(cfg: DictConfig, sections: Sequence[str]) -> None:
         node = cfg.get(section)
         if not isinstance(node, DictConfig) or "_target_" not in node:
             continue
-        target = get_method(node._target_)
         try:
-            hints = typing.get_type_hints(target.__init__ if isinstance(target, type) else target)
+            parameters = inspect.signature(get_method(node._target_), eval_str=True).parameters
         except Exception:  # annotations that name what only a type checker imports
             continue
         for key, value in node.items():
-            hint = hints.get(str(key))
-            if hint is not None and _accepts(hint, value) is False:
-                raise ValueError(f"{section}.{key}={value!r}: expected {_describe(hint)}")
+            hint = parameters[str(key)].annotation if key in parameters else None
+            if hint not in (None, inspect.Parameter.empty) and _accepts(hint, value) is False:
+                raise ValueError(f"{section}.{key!s}={value!r}: expected {_describe(hint)}")
 
 
 def _accepts(hint: Any, value: Any) -> bool | None:

@@ -60,6 +60,7 @@ def build(
     if datamodule is None:
         datamodule = instantiate(cfg.data)
     datamodule.prepare()
+    assert datamodule.vocab is not None
     embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)
     encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
     datamodule.layout = encoder.input_layout
