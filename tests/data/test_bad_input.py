@@ -236,11 +236,11 @@ def test_a_symlink_loop_as_data_path(tmp_path: Path) -> None:
 def test_a_symlink_loop_among_data_files(tiny_corpus: Path, tmp_path: Path) -> None:
     loop = symlink_loop(tmp_path, "test.jsonl")
     files = {"train": str(tiny_corpus / "train.jsonl"), "test": str(loop)}
-    with pytest.raises(
-        DataError,
-        match=rf"data file {re.escape(str(loop))} is a symlink loop: .*option data.data_files",
-    ):
+    message = rf"data file {re.escape(str(loop))} is a symlink loop: .*option data.data_files"
+    with pytest.raises(DataError, match=message):
         load_raw("json", data_files=files)
+    with pytest.raises(DataError, match=message):  # before the data module's fingerprint
+        TextDataModule(path="json", data_files=files, cache_dir=str(tmp_path / "c")).prepare()
 
 
 def test_a_symlink_loop_in_a_data_folder(tiny_corpus: Path, tmp_path: Path) -> None:
