@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SPLITS = ("train", "validation", "test")
-
 
 def score(
     predictor: Predictor, datamodule: TextDataModule, split: str, batch_size: int = 256
@@ -48,6 +46,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     """Score the run ``cfg.run_id`` on ``cfg.split``; write and optionally log reports."""
     from mlflow.tracking import MlflowClient
 
+    from wordlab.data.datamodule import SPLITS
     from wordlab.predictor import load_run
     from wordlab.rebuild import rebuild
     from wordlab.tracking import reports

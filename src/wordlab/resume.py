@@ -87,4 +87,6 @@ def _from_run_id(cfg: DictConfig, run_id: str) -> Resume:
     assert isinstance(saved, DictConfig)
     saved.resume = None
     log.info("resuming run %s from %s", run_id, checkpoint)
-    return Resume(saved, checkpoint, run_id, run.info.status, run.info.end_time)
+    ended = run.info.status != "RUNNING"  # (a run whose process died without a word)
+    status, end_time = (run.info.status, run.info.end_time) if ended else (None, None)
+    return Resume(saved, checkpoint, run_id, status, end_time)

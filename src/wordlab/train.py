@@ -52,13 +52,11 @@ class TrainResult:
 
 
 def build(
-    cfg: DictConfig, datamodule: TextDataModule | None = None
+    cfg: DictConfig, datamodule: TextDataModule
 ) -> tuple[TextDataModule, InitialEmbeddings, TextClassifier]:
     """Prepare the data, then build embeddings, encoder and system from the config groups."""
     from hydra.utils import instantiate
 
-    if datamodule is None:
-        datamodule = instantiate(cfg.data)
     datamodule.prepare()
     assert datamodule.vocab is not None
     embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)

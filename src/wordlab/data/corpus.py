@@ -9,22 +9,19 @@ embedded BBC News corpus has that layout).
 
 from __future__ import annotations
 
-import bz2
-import errno
-import gzip
 import importlib.util
-import itertools
-import json
-import lzma
-import reprlib
-import zlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import datasets
 
 from wordlab.data.errors import DataError
+from wordlab.data.files import (
+    check_text_file,
+    find_json_problem,
+    format_suffix,
+    reject_symlink_loop,
+)
 
 SPLIT_ALIASES = {
     "train": "train",
@@ -36,10 +33,6 @@ SPLIT_ALIASES = {
     "test": "test",
 }
 BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
-OPENERS: dict[str, Callable[..., Any]] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-COMPRESSION_NAMES = {".gz": "gzip", ".bz2": "bzip2", ".xz": "xz"}
-# What reading a truncated or corrupt compressed file raises.
-BAD_COMPRESSION = (EOFError, OSError, zlib.error, lzma.LZMAError)
 # Read CSV text as it is: pandas' default turns "NA", "null", "None", "nan", ... into missing.
 CSV_OPTIONS = {"keep_default_na": False, "na_values": [""]}
 
@@ -52,46 +45,11 @@ def package_path(package: str, relative: str = "") -> str:
     return str(Path(next(iter(spec.submodule_search_locations))) / relative)
 
 
-def _suffix(path: Path) -> str:
-    suffixes = path.suffixes
-    if suffixes and suffixes[-1] in (".gz", ".bz2", ".xz", ".zst"):
-        suffixes = suffixes[:-1]
-    return suffixes[-1] if suffixes else ""
-
-
-def _opener(path: Path) -> Callable[..., Any]:
-    return OPENERS.get(path.suffix, open)
-
-
-def is_symlink_loop(path: Path) -> bool:
-    """Whether ``path`` is a symbolic link that leads back to itself (``a -> b``, ``b -> a``)."""
-    try:
-        path.stat()
-    except OSError as error:
-        return error.errno == errno.ELOOP
-    return False
-
-
-def reject_symlink_loop(path: Path, what: str, where: str) -> None:
-    """Raise ``DataError`` if ``path`` is a symlink loop.
-
-    Args:
-        path: The path to check.
-        what: What the path is, e.g. ``data file``.
-        where: Where it comes from, e.g. ``option data.data_files``.
-    """
-    if is_symlink_loop(path):
-        raise DataError(
-            f"{what} {path} is a symlink loop: its links lead back to themselves ({where}); "
-            "point it at a real file or remove it"
-        )
-
-
 def _split_files(folder: Path) -> dict[str, list[str]]:
     files: dict[str, list[str]] = {}
     for path in sorted(folder.iterdir()):
         stem = path.name.split(".")[0].lower()
-        if stem in SPLIT_ALIASES and _suffix(path) in BUILDERS:
+        if stem in SPLIT_ALIASES and format_suffix(path) in BUILDERS:
             reject_symlink_loop(path, "file", "in the folder of option data.path")
             if path.is_file():
                 files.setdefault(SPLIT_ALIASES[stem], []).append(str(path))
@@ -116,47 +74,6 @@ def local_files(path: str | Path) -> list[Path]:
     if is_hub_repository(path):
         return sorted(p for p in path.rglob("*") if p.is_file() and ".git" not in p.parts)
     return sorted(p for p in path.glob("*/*.txt") if p.is_file())
-
-
-def check_text_file(path: Path) -> None:
-    """Raise ``DataError`` naming the file if it cannot be read as rows of UTF-8 text.
-
-    The message names the line that is not valid UTF-8, or, for a truncated or corrupt
-    ``.gz``, ``.bz2`` or ``.xz`` file, the line it breaks off after; a file without rows is
-    an error too.
-    """
-    if path.suffix == ".zst":
-        return  # no reader for Zstandard in the standard library; datasets reads it
-    opener = _opener(path)
-    filled = number = 0  # lines with more than white space, lines
-    with opener(path, "rb") as handle:
-        try:
-            for number, line in enumerate(handle, start=1):
-                try:
-                    filled += bool(line.decode("utf-8").strip())
-                except UnicodeDecodeError as error:
-                    raise DataError(
-                        f"{path}: line {number} is not valid UTF-8 ({error.reason} at byte "
-                        f"{error.start}); re-encode the file as UTF-8"
-                    ) from None
-        except BAD_COMPRESSION as error:
-            if opener is open:
-                raise
-            kind = COMPRESSION_NAMES[path.suffix]
-            where = f"after line {number}" if number else "in line 1"
-            raise DataError(
-                f"{path}: truncated or not valid {kind}: it breaks off {where} ({error}); "
-                "copy or download the file again"
-            ) from None
-    header = _suffix(path) in (".csv", ".tsv")
-    if filled <= header:
-        if filled:
-            what = "a header and no rows"
-        elif number:
-            what = "nothing but white space"
-        else:
-            what = "empty"
-        raise DataError(f"{path}: no rows (the file is {what})")
 
 
 def read_label_folders(folder: Path, encoding_errors: str = "strict") -> datasets.DatasetDict:
@@ -188,69 +105,6 @@ def read_label_folders(folder: Path, encoding_errors: str = "strict") -> dataset
     )
 
 
-def _json_kind(value: Any) -> str | None:
-    """The JSON type of a parsed value (integers and floats are both numbers); None for null."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "bool"
-    return "number" if isinstance(value, int | float) else type(value).__name__
-
-
-def _type_change(row: Any, first_seen: dict[str, tuple[str, Any, str]], where: str) -> str | None:
-    """How a field of ``row`` differs in type from its first value (kept in ``first_seen``)."""
-    for field, value in row.items() if isinstance(row, dict) else ():
-        kind = _json_kind(value)
-        if kind is None:
-            continue
-        first_kind, first_value, first_where = first_seen.setdefault(field, (kind, value, where))
-        if kind != first_kind:
-            return (
-                f"field {field!r} holds {reprlib.repr(value)} ({type(value).__name__}), but "
-                f"{first_where} holds {reprlib.repr(first_value)} ({type(first_value).__name__}); "
-                "every value of a field must have one type (for data.label_field: all strings "
-                "or all integers)"
-            )
-    return None
-
-
-def _not_json(file: str, number: int, error: json.JSONDecodeError) -> str:
-    where = f"line {number} is not valid JSON ({error.msg} at column {error.colno})"
-    return f"could not read {file}: {where}"
-
-
-def find_json_problem(files: list[str]) -> str | None:
-    """The first line of one split's JSON files that is not JSON, or whose field changes type.
-
-    A second full parse, for after ``datasets`` failed to read the files, to say where.
-
-    Returns:
-        A message naming the file and line, or ``None`` if no such line was found.
-    """
-    first_seen: dict[str, tuple[str, Any, str]] = {}  # field -> its first type, value, where
-    for file in files:
-        path = Path(file)
-        with _opener(path)(path, "rt", encoding="utf-8-sig") as handle:
-            head = handle.readline()
-            if head.lstrip().startswith("["):  # one JSON array, not JSON Lines: syntax only
-                try:
-                    json.loads(head + handle.read())
-                except json.JSONDecodeError as error:
-                    return _not_json(file, error.lineno, error)
-                continue
-            for number, line in enumerate(itertools.chain([head], handle), start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line.rstrip("\r\n"))
-                except json.JSONDecodeError as error:
-                    return _not_json(file, number, error)
-                change = _type_change(row, first_seen, f"line {number} of {file}")
-                if change:
-                    return f"could not read {file}: line {number}: {change}"
-    return None
-
-
 def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -> Any:
     if builder != "parquet":
         for files in data_files.values():
@@ -258,7 +112,7 @@ def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -
                 check_text_file(Path(file))
     if builder == "csv":
         kwargs = {**CSV_OPTIONS, **kwargs}
-        if all(_suffix(Path(f)) == ".tsv" for fs in data_files.values() for f in fs):
+        if all(format_suffix(Path(f)) == ".tsv" for fs in data_files.values() for f in fs):
             kwargs.setdefault("sep", "\t")
     loaded = {}
     for split, files in data_files.items():  # one split at a time: extra columns may differ
@@ -321,7 +175,7 @@ def load_raw(
         builder = (
             path
             if path in set(BUILDERS.values())
-            else BUILDERS.get(_suffix(Path(next(iter(files.values()))[0])), "")
+            else BUILDERS.get(format_suffix(Path(next(iter(files.values()))[0])), "")
         )
         if not builder:
             raise DataError(
@@ -329,14 +183,14 @@ def load_raw(
             )
         loaded = _load_files(builder, files)
     elif local.is_file():
-        builder = BUILDERS.get(_suffix(local), "")
+        builder = BUILDERS.get(format_suffix(local), "")
         if not builder:
             raise DataError(f"{local}: unknown file type; expected one of {sorted(BUILDERS)}")
         loaded = _load_files(builder, {"train": [str(local)]})
     elif local.is_dir():
         found_files = _split_files(local)
         if found_files:
-            builders = {BUILDERS[_suffix(Path(f))] for fs in found_files.values() for f in fs}
+            builders = {BUILDERS[format_suffix(Path(f))] for fs in found_files.values() for f in fs}
             if len(builders) > 1:
                 raise DataError(f"{local}: split files mix formats {sorted(builders)}")
             loaded = _load_files(builders.pop(), found_files)
