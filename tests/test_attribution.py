@@ -218,7 +218,7 @@ def test_without_captum_the_error_names_the_extra(monkeypatch: pytest.MonkeyPatc
 
 def test_exports_stay_functions_after_their_modules_load() -> None:
     import wordlab.attribution
-    import wordlab.comparison
+    import wordlab.tracking.run_table
 
     assert wordlab.explain is wordlab.attribution.explain
-    assert wordlab.runs is wordlab.comparison.runs
+    assert wordlab.runs is wordlab.tracking.run_table.runs

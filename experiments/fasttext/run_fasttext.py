@@ -26,7 +26,8 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from wordlab.config import compose
-from wordlab.tracking.mlflow_run import RunRecorder, flatten, get_or_create_experiment
+from wordlab.tracking.mlflow_run import RunRecorder, flatten
+from wordlab.tracking.store import get_or_create_experiment
 
 TRAINER = Path(__file__).resolve().parents[1] / "bench" / "fasttext_run.py"
 

@@ -13,7 +13,7 @@ _LAZY = {
     "fit": "wordlab.train",
     "load_run": "wordlab.predictor",
     "load_checkpoint": "wordlab.predictor",
-    "runs": "wordlab.comparison",
+    "runs": "wordlab.tracking.run_table",
     "explain": "wordlab.attribution",
 }
 

@@ -39,8 +39,10 @@ def fit_baseline(cfg: DictConfig) -> dict[str, float]:
             recorder.fail(error, run_dir)
         raise
     if recorder is not None:
+        from wordlab.tracking.store import TEST_REPORTS
+
         recorder.log_metrics(metrics)
-        recorder.log_artifacts([folder], "test")
+        recorder.log_artifacts([folder], TEST_REPORTS)
         recorder.finish()
     log.info("baseline on %s: %s", cfg.data.name, metrics)
     print(metrics)
@@ -119,21 +121,12 @@ class _NgramAnalyzer:
 
 
 def _start_record(cfg: DictConfig) -> RunRecorder:
-    from mlflow.tracking import MlflowClient
-
-    from wordlab.sweeps import current_job
     from wordlab.tracking.mark_killed import process_tags
-    from wordlab.tracking.mlflow_run import RunRecorder, check_user_tags, flatten, prepare_store
+    from wordlab.tracking.mlflow_run import check_user_tags, flatten, open_run
+    from wordlab.tracking.sweeps import current_job
 
     check_user_tags(flatten(cfg.tags or {}))
     job = current_job()  # in a multirun: a child of the sweep's parent run
-    client = MlflowClient(cfg.logger.tracking_uri)
-    experiment = prepare_store(
-        cfg.logger.tracking_uri,
-        job.experiment_name if job else cfg.logger.experiment_name,
-        cfg.logger.get("artifact_location"),
-    )
-    assert experiment is not None
     tags = {
         **flatten(cfg.tags or {}),
         "task": "baseline",
@@ -141,9 +134,13 @@ def _start_record(cfg: DictConfig) -> RunRecorder:
         "model": "tfidf_lr",
     }
     tags |= process_tags() | (job.tags if job else {})
-    name = f"{cfg.run_name} {job.label}"[:250] if job else cfg.run_name
-    run = client.create_run(experiment, run_name=name, tags=tags)
-    recorder = RunRecorder(client, run.info.run_id)
+    recorder = open_run(
+        cfg.logger.tracking_uri,
+        job.experiment_name if job else cfg.logger.experiment_name,
+        f"{cfg.run_name} {job.label}" if job else cfg.run_name,
+        tags,
+        cfg.logger.get("artifact_location"),
+    )
     resolved: dict[str, Any] = OmegaConf.to_container(cfg, resolve=True)  # type: ignore[assignment]
     recorder.log_params(flatten(resolved))
     return recorder

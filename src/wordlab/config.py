@@ -12,6 +12,8 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf, open_dict
 
+from wordlab.tracking.store import project_store
+
 
 def config_dir() -> str:
     """``conf/`` inside an installed wheel, else the repository's top-level ``conf/``."""
@@ -120,6 +122,7 @@ def register_resolvers() -> None:
         "wordlab.dataset_name": dataset_name,
         "wordlab.local_artifacts": local_artifacts,
         "wordlab.gpu_count": gpu_count,
+        "wordlab.tracking_uri": project_store,
     }
     for name, function in resolvers.items():
         if not OmegaConf.has_resolver(name):

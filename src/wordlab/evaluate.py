@@ -51,6 +51,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     from wordlab.rebuild import rebuild
     from wordlab.tracking import reports
     from wordlab.tracking.mlflow_run import RunRecorder
+    from wordlab.tracking.store import EVAL_REPORTS
 
     if cfg.split not in SPLITS:
         raise ValueError(f"split={cfg.split!r}: expected one of {', '.join(SPLITS)}")
@@ -79,7 +80,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
         "size": float(confusion.sum()),
     }
     name = cfg.split if "path" not in overrides else f"{datamodule.name}-{cfg.split}"
-    folder = child_path(Path(cfg.paths.run_dir) / "eval", name, "data.name")
+    folder = child_path(Path(cfg.paths.run_dir) / EVAL_REPORTS, name, "data.name")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
     table.to_csv(folder / "per_class.csv", index=False)
@@ -99,7 +100,7 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     if cfg.log_to_run:
         recorder = RunRecorder(MlflowClient(cfg.tracking_uri), cfg.run_id)
         recorder.log_metrics({f"eval/{name}/{k}": v for k, v in metrics.items()})
-        recorder.log_artifacts([folder], f"eval/{name}")
+        recorder.log_artifacts([folder], f"{EVAL_REPORTS}/{name}")
     print(f"run {cfg.run_id} on {datamodule.name} split {cfg.split}:")
     print(table.to_string(index=False))
     print(json.dumps(metrics))

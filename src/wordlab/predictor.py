@@ -15,8 +15,7 @@ from wordlab.data.vocab import Vocabulary
 from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.rebuild import rebuild
 from wordlab.systems import TextClassifier
-
-CHECKPOINT_ARTIFACT = "checkpoints"
+from wordlab.tracking.store import CHECKPOINTS, default_tracking_uri
 
 
 class Predictor:
@@ -117,11 +116,11 @@ def find_checkpoint(run_id: str, folder: str | Path, tracking_uri: str | None = 
     from mlflow.tracking import MlflowClient
 
     client = MlflowClient(tracking_uri)
-    files = [a.path for a in client.list_artifacts(run_id, CHECKPOINT_ARTIFACT)]
+    files = [a.path for a in client.list_artifacts(run_id, CHECKPOINTS)]
     checkpoints = [f for f in files if f.endswith(".ckpt")]
     if not checkpoints:
         raise FileNotFoundError(
-            f"MLflow run {run_id} has no checkpoint under artifacts/{CHECKPOINT_ARTIFACT}/ "
+            f"MLflow run {run_id} has no checkpoint under artifacts/{CHECKPOINTS}/ "
             "(did it finish training?)"
         )
     return Path(client.download_artifacts(run_id, checkpoints[0], str(folder)))
@@ -140,15 +139,3 @@ def load_run(run_id: str, tracking_uri: str | None = None) -> Predictor:
     with tempfile.TemporaryDirectory(prefix=f"wordlab-{run_id[:8]}-") as folder:
         path = find_checkpoint(run_id, folder, default_tracking_uri(tracking_uri))
         return load_checkpoint(path, run_id)
-
-
-def default_tracking_uri(tracking_uri: str | None = None) -> str:
-    """The given URI, else ``MLFLOW_TRACKING_URI``, else the project's default SQLite store."""
-    import os
-
-    if tracking_uri:
-        return tracking_uri
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        return os.environ["MLFLOW_TRACKING_URI"]
-    root = Path(os.environ.get("WORDLAB_ROOT", os.getcwd()))
-    return f"sqlite:///{root / 'outputs' / 'mlflow.db'}"

@@ -18,15 +18,16 @@ from omegaconf import DictConfig, OmegaConf
 
 from wordlab.config import config_dir, register_resolvers
 from wordlab.signals import run_until_stopped
+from wordlab.tracking.store import CHECKPOINTS, EMBEDDINGS, TEST_REPORTS
 
 if TYPE_CHECKING:
     import pytorch_lightning as pl
 
     from wordlab.data import TextDataModule
     from wordlab.embeddings import InitialEmbeddings
-    from wordlab.sweeps import SweepJob
     from wordlab.systems import TextClassifier
     from wordlab.tracking.mlflow_run import RunRecorder
+    from wordlab.tracking.sweeps import SweepJob
 
 log = logging.getLogger(__name__)
 
@@ -102,28 +103,25 @@ def type_name(node: DictConfig) -> str:
     return str(node.get("_target_", "")).rsplit(".", 1)[-1]
 
 
-def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None) -> Any:
-    """The configured logger; for MLflow, placed under the sweep's parent run or resumed."""
+def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None, rank_zero: bool) -> Any:
+    """The configured logger. For MLflow it writes into the run opened here (a child of the
+    sweep's parent run in a multirun; on the first process only) or the resumed run."""
     from hydra.utils import instantiate
 
-    from wordlab.sweeps import MLFLOW_LOGGER, config_hash
-    from wordlab.tracking.mlflow_run import prepare_store
+    from wordlab.tracking.mlflow_run import open_run
+    from wordlab.tracking.sweeps import MLFLOW_LOGGER, config_hash
 
     if not cfg.get("logger"):
         return None
     if cfg.logger.get("_target_") != MLFLOW_LOGGER:
         return instantiate(cfg.logger)
-    experiment = job.experiment_name if job else cfg.logger.experiment_name
-    prepare_store(cfg.logger.tracking_uri, experiment, cfg.logger.get("artifact_location"))
-    if run_id is not None:
-        return instantiate(cfg.logger, run_id=run_id)
-    tags = {"wordlab.config_hash": config_hash(cfg)}
-    if job is None:
-        return instantiate(cfg.logger, tags=tags)
-    name = f"{cfg.logger.run_name} {job.label}"
-    return instantiate(
-        cfg.logger, experiment_name=job.experiment_name, run_name=name[:250], tags=tags | job.tags
-    )
+    if run_id is None and rank_zero:
+        experiment = job.experiment_name if job else cfg.logger.experiment_name
+        name = f"{cfg.logger.run_name} {job.label}" if job else cfg.logger.run_name
+        tags = {"wordlab.config_hash": config_hash(cfg), **(job.tags if job else {})}
+        location = cfg.logger.get("artifact_location")
+        run_id = open_run(cfg.logger.tracking_uri, experiment, name, tags, location).run_id
+    return instantiate(cfg.logger, run_id=run_id)
 
 
 def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) -> RunRecorder:
@@ -165,8 +163,8 @@ def fit(cfg: DictConfig) -> TrainResult:
     from wordlab.config import check_types
     from wordlab.devices import claim_devices
     from wordlab.resume import resume_target
-    from wordlab.sweeps import current_job, reuse_finished
     from wordlab.tracking.mlflow_run import check_user_tags, flatten
+    from wordlab.tracking.sweeps import current_job, reuse_finished
 
     resume = resume_target(cfg)
     if resume is not None:
@@ -187,7 +185,7 @@ def fit(cfg: DictConfig) -> TrainResult:
         if resume is None:
             (run_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     pl.seed_everything(cfg.seed, workers=True)
-    logger = _logger(cfg, job, resume.run_id if resume else None)
+    logger = _logger(cfg, job, resume.run_id if resume else None, rank_zero)
     recorder = None
     if rank_zero and isinstance(logger, MLFlowLogger):
         recorder = _start_record(cfg, logger, run_dir, resumed=resume is not None)
@@ -239,7 +237,7 @@ def _fit(
         recorder.set_tags({"data.fingerprint": datamodule.fingerprint})
         recorder.log_metrics({f"data/{k}": v for k, v in datamodule.stats.items()})
         recorder.log_metrics(embeddings.metrics)
-        recorder.log_artifacts(embeddings.artifacts, "embeddings")
+        recorder.log_artifacts(embeddings.artifacts, EMBEDDINGS)
         assert datamodule.vocab is not None
         datamodule.vocab.save(run_dir / "vocab.json")
         (run_dir / "labels.json").write_text(json.dumps(datamodule.label_names))
@@ -290,7 +288,7 @@ def _fit(
         if recorder is not None:
             _log_test_report(system, datamodule, recorder, run_dir)
             if model_file:
-                recorder.log_artifacts([model_file], "checkpoints")
+                recorder.log_artifacts([model_file], CHECKPOINTS)
             recorder.finish()
     return TrainResult(
         run_id=recorder.run_id if recorder else None,
@@ -350,12 +348,12 @@ def _log_test_report(
         folder / "predictions.jsonl", texts, gold, report["probabilities"][order], names
     )
     recorder.log_metrics({f"test/f1/{row.label}": row.f1 for row in table.itertuples()})
-    recorder.log_artifacts([folder], "test")
+    recorder.log_artifacts([folder], TEST_REPORTS)
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> float | None:
-    from wordlab.sweeps import current_job
+    from wordlab.tracking.sweeps import current_job
 
     metric = cfg.get("optimized_metric")
     try:

@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point of ``wordlab-mark-killed``."""
     from mlflow.exceptions import MlflowException
 
-    from wordlab.predictor import default_tracking_uri
+    from wordlab.tracking.store import default_tracking_uri
 
     parser = argparse.ArgumentParser(
         prog="wordlab-mark-killed",

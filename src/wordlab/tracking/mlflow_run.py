@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import subprocess
@@ -15,6 +14,7 @@ from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
 from wordlab.signals import stopped_by
+from wordlab.tracking.store import prepare_store
 
 log = logging.getLogger(__name__)
 
@@ -83,53 +83,24 @@ def check_user_tags(tags: Mapping[str, Any] | None) -> None:
             )
 
 
-def sqlite_file(tracking_uri: str) -> Path | None:
-    """The database file of a ``sqlite:///`` URI, else None."""
-    return (
-        Path(tracking_uri.removeprefix("sqlite:///"))
-        if tracking_uri.startswith("sqlite:///")
-        else None
-    )
+def open_run(
+    tracking_uri: str,
+    experiment_name: str,
+    run_name: str,
+    tags: Mapping[str, Any],
+    artifact_location: str | None = None,
+) -> RunRecorder:
+    """Start a run (RUNNING) in ``experiment_name``, creating the store and experiment if needed.
 
-
-def prepare_store(
-    tracking_uri: str, experiment_name: str | None = None, artifact_location: str | None = None
-) -> str | None:
-    """Create the store and the experiment if missing; return the experiment's id.
-
-    MLflow builds a new SQLite store's tables on first use; processes doing that at once
-    collide ("table ... already exists") and can leave the store half-built for good. A lock
-    file beside the database makes parallel first runs take turns (a server needs none).
+    Every wordlab run starts here: training runs (Lightning's logger then writes into it),
+    baselines, sweep parents and the records of reused sweep jobs.
     """
-    from filelock import FileLock
-
-    database = sqlite_file(tracking_uri)
-    if database is not None:
-        database.parent.mkdir(parents=True, exist_ok=True)
-    with FileLock(f"{database}.lock") if database else contextlib.nullcontext():
-        client = MlflowClient(tracking_uri)
-        client.search_experiments(max_results=1)  # builds the tables of a new store
-        if experiment_name is None:
-            return None
-        return get_or_create_experiment(client, experiment_name, artifact_location)
-
-
-def get_or_create_experiment(
-    client: MlflowClient, name: str, artifact_location: str | None = None
-) -> str:
-    """The id of experiment ``name``, created if missing (safe when another process races)."""
-    from mlflow.exceptions import MlflowException
-
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    try:
-        return client.create_experiment(name, artifact_location=artifact_location)
-    except MlflowException:  # created by another job in the meantime (mlflow issue #4123)
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
+    experiment_id = prepare_store(tracking_uri, experiment_name, artifact_location)
+    assert experiment_id is not None
+    client = MlflowClient(tracking_uri)
+    values = {k: str(v)[:MAX_PARAM_LENGTH] for k, v in tags.items() if v is not None}
+    run = client.create_run(experiment_id, run_name=run_name[:250], tags=values)
+    return RunRecorder(client, run.info.run_id)
 
 
 class RunRecorder:

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from mlflow.tracking import MlflowClient
 
+from wordlab.tracking.store import default_tracking_uri
+
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -154,7 +156,7 @@ def _shown_value(text: str, name: str) -> float | None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="Check a sweep in the MLflow UI with Chromium.")
-    parser.add_argument("--store", default="sqlite:///outputs/mlflow.db")
+    parser.add_argument("--store", help="tracking URI (default: the project's store)")
     parser.add_argument("--url", help="a running tracking server (instead of --store)")
     parser.add_argument("--experiment", required=True)
     parser.add_argument("--output", default="outputs/ui_check", type=Path)
@@ -164,7 +166,7 @@ def main() -> None:
     if args.url:
         result = check_sweep(args.url, args.experiment, args.output)
     else:
-        with mlflow_server(args.store, args.output / "artifacts") as url:
+        with mlflow_server(default_tracking_uri(args.store), args.output / "artifacts") as url:
             result = check_sweep(url, args.experiment, args.output)
     print(result)
 

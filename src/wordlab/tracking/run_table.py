@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from wordlab.predictor import default_tracking_uri
+from wordlab.tracking.store import default_tracking_uri
 
 if TYPE_CHECKING:
     import pandas as pd

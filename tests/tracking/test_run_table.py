@@ -9,7 +9,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 import wordlab
-from wordlab.predictor import default_tracking_uri
+from wordlab.tracking.store import default_tracking_uri
 
 
 def record(client: MlflowClient, experiment_id: str, name: str, **data: dict) -> str:

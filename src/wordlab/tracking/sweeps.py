@@ -113,15 +113,14 @@ class MLflowSweepCallback(Callback):
         self.parent_run_id: str | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        from mlflow.tracking import MlflowClient
 
         from wordlab.tracking.mark_killed import process_tags
-        from wordlab.tracking.mlflow_run import RunRecorder, git_tags, prepare_store
+        from wordlab.tracking.mlflow_run import git_tags, open_run
+        from wordlab.tracking.store import prepare_store
 
         logger = _mlflow_logger(config)
         if logger is None:
             return
-        client = MlflowClient(logger.tracking_uri)
         prepare_store(logger.tracking_uri)  # the store exists before the jobs share it
         try:
             settings = _mlflow_settings(config)
@@ -135,19 +134,20 @@ class MLflowSweepCallback(Callback):
             )
             return
         assert settings is not None
-        experiment_id = prepare_store(
-            settings["tracking_uri"], settings["experiment_name"], settings["artifact_location"]
-        )
-        assert experiment_id is not None
         overrides = list(config.hydra.overrides.task)
         swept = [o for o in overrides if _is_sweep(o)]
         name = config.get("sweep_name") or "sweep " + " ".join(swept or overrides)
         sweep_dir = Path(config.hydra.sweep.dir)
         tags = {"wordlab.sweep": "true", **process_tags()}
-        run = client.create_run(experiment_id, run_name=name[:250], tags=tags)
-        self.parent_run_id = run.info.run_id
-        atexit.register(_close_if_open, settings["tracking_uri"], run.info.run_id)
-        recorder = RunRecorder(client, run.info.run_id)
+        recorder = open_run(
+            settings["tracking_uri"],
+            settings["experiment_name"],
+            name,
+            tags,
+            settings["artifact_location"],
+        )
+        self.parent_run_id = recorder.run_id
+        atexit.register(_close_if_open, settings["tracking_uri"], recorder.run_id)
         params = {f"sweep.{k.lstrip('+~')}": v for k, v in _split(overrides).items()}
         search_space = OmegaConf.select(config, "hydra.sweeper.params") or {}
         params |= {f"search.{k}": v for k, v in search_space.items()}
@@ -158,13 +158,12 @@ class MLflowSweepCallback(Callback):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         record = {
             "swept_keys": [o.split("=", 1)[0].lstrip("+~") for o in swept] + list(search_space),
-            "run_id": run.info.run_id,
-            "experiment_id": experiment_id,
+            "run_id": recorder.run_id,
             "experiment_name": settings["experiment_name"],
             "tracking_uri": settings["tracking_uri"],
         }
         (sweep_dir / PARENT_FILE).write_text(json.dumps(record, indent=1))
-        log.info("MLflow sweep run %s (%s)", run.info.run_id, name)
+        log.info("MLflow sweep run %s (%s)", recorder.run_id, name)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         if self.parent_run_id is None:
@@ -232,12 +231,13 @@ def summarise(
 
     from wordlab.tracking import summary
     from wordlab.tracking.mlflow_run import RunRecorder
+    from wordlab.tracking.store import SWEEP_SUMMARY
 
     client = MlflowClient(tracking_uri)
     parent = client.get_run(parent_run_id)
     table = summary.job_table(client, parent.info.experiment_id, parent_run_id)
     recorder = RunRecorder(client, parent_run_id)
-    folder = sweep_dir / "summary"
+    folder = sweep_dir / SWEEP_SUMMARY
     folder.mkdir(parents=True, exist_ok=True)
     failed = int((table["status"] != "FINISHED").sum()) if len(table) else 0
     counts = {"sweep/jobs": float(len(table)), "sweep/failed": float(failed)}
@@ -275,7 +275,7 @@ def summarise(
         (folder / "summary.md").write_text(_markdown(table, stats, best, metric, keys))
         artifacts.append(folder / "summary.md")
     recorder.log_metrics(counts)
-    recorder.log_artifacts(artifacts, "summary")
+    recorder.log_artifacts(artifacts, SWEEP_SUMMARY)
     all_failed = len(table) > 0 and failed == len(table)
     client.set_terminated(parent_run_id, "FAILED" if all_failed else "FINISHED")
     return failed
@@ -314,7 +314,7 @@ def reuse_finished(
     """
     from mlflow.tracking import MlflowClient
 
-    from wordlab.tracking.mlflow_run import RunRecorder
+    from wordlab.tracking.mlflow_run import open_run
 
     if not cfg.get("logger") or cfg.logger.get("_target_") != MLFLOW_LOGGER:
         return None
@@ -348,8 +348,7 @@ def reuse_finished(
         "wordlab.reused_run_id": original_id,
         "data.fingerprint": fingerprint,
     }
-    run = client.create_run(experiment.experiment_id, run_name=name[:250], tags=tags)
-    recorder = RunRecorder(client, run.info.run_id)
+    recorder = open_run(cfg.logger.tracking_uri, job.experiment_name, name, tags)
     recorder.log_params(original.data.params)
     recorder.log_metrics(original.data.metrics)
     recorder.finish()
@@ -359,4 +358,4 @@ def reuse_finished(
         original_id,
         fingerprint,
     )
-    return run.info.run_id, dict(original.data.metrics)
+    return recorder.run_id, dict(original.data.metrics)
