@@ -37,6 +37,7 @@ def test_missing_data_path_is_named(tmp_path: Path) -> None:
     assert "data.path" in result.stderr
 
 
+@pytest.mark.slow
 def test_train_eval_predict_round_trip(
     train_overrides: list[str], isolated: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,6 +44,7 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
     assert all(not cell.outputs and cell.execution_count is None for cell in code)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(
     path: Path, notebook_corpus: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch

@@ -96,3 +96,12 @@ def test_a_trained_run_is_found(train_overrides: list[str]) -> None:
     assert frame["params.seed"].item() == 5
     assert frame["metrics.test/acc"].item() == pytest.approx(result.metrics["test/acc"])
     assert frame["params.model._target_"].item() == "wordlab.models.CNNEncoder"
+
+
+def test_the_runs_table_imports_no_torch() -> None:
+    """``wordlab.runs()`` is for notebooks and scripts that only read the store."""
+    import subprocess
+    import sys
+
+    code = "import sys, wordlab; wordlab.runs; assert 'torch' not in sys.modules, 'torch'"
+    subprocess.run([sys.executable, "-c", code], check=True)

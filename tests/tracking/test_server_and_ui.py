@@ -31,6 +31,7 @@ def wordlab_train(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 def test_parallel_sweep_logs_to_a_tracking_server(tiny_corpus: Path, tmp_path: Path) -> None:
     store = f"sqlite:///{tmp_path / 'server.db'}"
     with mlflow_server(store, tmp_path / "served-artifacts") as url:
@@ -51,6 +52,7 @@ def test_parallel_sweep_logs_to_a_tracking_server(tiny_corpus: Path, tmp_path: P
     assert any((tmp_path / "served-artifacts").rglob("*.ckpt"))
 
 
+@pytest.mark.slow
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed")
 @pytest.mark.skipif(importlib.util.find_spec("playwright") is None, reason="playwright missing")

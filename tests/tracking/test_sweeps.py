@@ -14,6 +14,9 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+# Every test here runs whole sweeps through the command line.
+pytestmark = pytest.mark.slow
+
 BASE = [
     "data=local",
     "data.batch_size=16",
