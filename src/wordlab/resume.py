@@ -74,8 +74,7 @@ def _from_run_id(cfg: DictConfig, run_id: str) -> Resume:
         overrides = run.data.tags.get("overrides", "")
         raise ValueError(
             f"resume={run_id}: the run FINISHED, there is nothing to resume. To train a new run "
-            f"from its config, start it again with its overrides and yours: wordlab-train "
-            f"{overrides} trainer.max_epochs=..."
+            f"from its config, give its overrides, then your changes: wordlab-train {overrides}"
         )
     run_dir = run.data.tags.get(RUN_DIR_TAG)
     if not run_dir or not (Path(run_dir) / "config.yaml").is_file():
