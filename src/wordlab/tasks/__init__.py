@@ -1,0 +1,1 @@
+"""Tasks: what only one task knows (its data flavour, system, metrics, reports)."""

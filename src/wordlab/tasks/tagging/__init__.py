@@ -1,0 +1,1 @@
+"""Sequence labelling: named entities, part-of-speech tags, chunks."""
