@@ -15,6 +15,7 @@ from typing import Any
 
 import datasets
 
+from wordlab.data.conll import read_conll
 from wordlab.data.errors import DataError
 from wordlab.data.files import (
     check_text_file,
@@ -32,7 +33,17 @@ SPLIT_ALIASES = {
     "dev": "validation",
     "test": "test",
 }
-BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".tsv": "csv", ".parquet": "parquet"}
+# File types by suffix, and what reads them: a ``datasets`` builder, or ``conll`` (column files of
+# a token and its tags per line, read by ``wordlab.data.conll``).
+BUILDERS = {
+    ".jsonl": "json",
+    ".json": "json",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".conll": "conll",
+}
+FORMATS = ", ".join(BUILDERS)
 # Read CSV text as it is: pandas' default turns "NA", "null", "None", "nan", ... into missing.
 CSV_OPTIONS = {"keep_default_na": False, "na_values": [""]}
 
@@ -97,7 +108,7 @@ def read_label_folders(folder: Path, encoding_errors: str = "strict") -> dataset
     if not texts:
         found = sorted(p.name for p in folder.iterdir())[:20]
         raise DataError(
-            f"{folder}: no train/validation/test files (.jsonl, .json, .csv, .tsv, .parquet, "
+            f"{folder}: no train/validation/test files ({FORMATS}, "
             f"optionally .gz) and no <label>/*.txt documents; found {found}"
         )
     return datasets.DatasetDict(
@@ -116,6 +127,9 @@ def _load_files(builder: str, data_files: dict[str, list[str]], **kwargs: Any) -
             kwargs.setdefault("sep", "\t")
     loaded = {}
     for split, files in data_files.items():  # one split at a time: extra columns may differ
+        if builder == "conll":
+            loaded[split] = datasets.concatenate_datasets([read_conll(Path(f)) for f in files])
+            continue
         try:
             loaded[split] = datasets.load_dataset(
                 builder, data_files=files, split="train", **kwargs
@@ -178,9 +192,7 @@ def load_raw(
             else BUILDERS.get(format_suffix(Path(next(iter(files.values()))[0])), "")
         )
         if not builder:
-            raise DataError(
-                f"cannot tell the format of {files}; use .jsonl, .json, .csv, .tsv or .parquet"
-            )
+            raise DataError(f"cannot tell the format of {files}; use one of {FORMATS}")
         loaded = _load_files(builder, files)
     elif local.is_file():
         builder = BUILDERS.get(format_suffix(local), "")
@@ -201,7 +213,7 @@ def load_raw(
         else:
             found = sorted(p.name for p in local.iterdir())[:20]
             raise DataError(
-                f"{local}: no train/validation/test files (.jsonl, .json, .csv, .tsv, .parquet, "
+                f"{local}: no train/validation/test files ({FORMATS}, "
                 f"optionally .gz) and no <label>/ folders; found {found}"
             )
     elif path.startswith((".", "/", "~")) or local.suffix:

@@ -38,6 +38,11 @@ def _opener(path: Path) -> Callable[..., Any]:
     return OPENERS.get(path.suffix, open)
 
 
+def open_text(path: Path) -> Any:
+    """``path`` opened to read UTF-8 text, through its decompressor if it has one."""
+    return _opener(path)(path, "rt", encoding="utf-8-sig")
+
+
 def is_symlink_loop(path: Path) -> bool:
     """Whether ``path`` is a symbolic link that leads back to itself (``a -> b``, ``b -> a``)."""
     try:
@@ -145,7 +150,7 @@ def find_json_problem(files: list[str]) -> str | None:
     first_seen: dict[str, tuple[str, Any, str]] = {}  # field -> its first type, value, where
     for file in files:
         path = Path(file)
-        with _opener(path)(path, "rt", encoding="utf-8-sig") as handle:
+        with open_text(path) as handle:
             head = handle.readline()
             if head.lstrip().startswith("["):  # one JSON array, not JSON Lines: syntax only
                 try:
