@@ -58,3 +58,30 @@ def test_rejects_negative_padding() -> None:
 def test_rejects_empty_kernel_list() -> None:
     with pytest.raises(ValueError, match="kernel_sizes"):
         CNNEncoder(input_dim=4, kernel_sizes=[])
+
+
+@pytest.mark.parametrize("length", [1, 2, 5])
+def test_per_token_features_without_pooling(length: int) -> None:
+    torch.manual_seed(0)
+    encoder = CNNEncoder(5, num_filters=3, kernel_sizes=[2, 3], pooling=None).eval()
+    tokens = torch.randn(1, length, 5)
+    alone = encoder(tokens, torch.ones(1, length, dtype=torch.bool))
+    assert alone.shape == (1, length, encoder.output_dim) == (1, length, 6)
+    padded = torch.cat([tokens, torch.randn(1, 4, 5)], dim=1)  # garbage in the padding
+    mask = torch.zeros(1, length + 4, dtype=torch.bool)
+    mask[:, :length] = True
+    together = encoder(padded, mask)
+    assert torch.allclose(together[:, :length], alone, atol=1e-6)
+    assert torch.all(together[:, length:] == 0)
+
+
+def test_per_token_windows_are_centred_by_hand() -> None:
+    encoder = CNNEncoder(1, num_filters=1, kernel_sizes=[3], dropout=0.0, pooling=None)
+    with torch.no_grad():
+        encoder.convs[0].weight.copy_(torch.tensor([[[1.0, 0.0, 0.0]]]))  # the token before
+        encoder.convs[0].bias.zero_()
+    tokens = torch.tensor([[[3.0], [1.0], [2.0]]])
+    out = encoder(tokens, torch.ones(1, 3, dtype=torch.bool))
+    assert out[0, :, 0].tolist() == [0.0, 3.0, 1.0]  # zero before the first token
+    with pytest.raises(ValueError, match="model.pooling"):
+        CNNEncoder(1, pooling="mean")

@@ -5,7 +5,7 @@ import torch
 
 from wordlab.data import Vocabulary
 from wordlab.data.batching import TokenizedSplit
-from wordlab.embeddings import random_embeddings
+from wordlab.embeddings import InitialEmbeddings, random_embeddings
 from wordlab.models import BagEncoder, CNNEncoder, RNNEncoder
 from wordlab.systems import TextClassifier
 from wordlab.systems.optimizers import RowwiseAdagrad
@@ -80,3 +80,9 @@ def test_sparse_gradients_need_a_sparse_optimizer() -> None:
     )
     with pytest.raises(ValueError, match="optimizer=rowwise_adagrad"):
         model.configure_optimizers()
+
+
+def test_an_encoder_without_pooling_is_refused() -> None:
+    encoder = CNNEncoder(input_dim=4, num_filters=2, kernel_sizes=[2], pooling=None)
+    with pytest.raises(ValueError, match="model.pooling=null gives one vector per token"):
+        TextClassifier(encoder, InitialEmbeddings(weight=torch.zeros(5, 4)), ["a", "b"])

@@ -1,5 +1,5 @@
-"""Convolutional sentence encoder (Kim, 2014, "Convolutional Neural Networks for Sentence
-Classification")."""
+"""Convolutional encoder (Kim, 2014, "Convolutional Neural Networks for Sentence
+Classification"), pooled over time or per token."""
 
 from __future__ import annotations
 
@@ -16,12 +16,17 @@ class CNNEncoder(nn.Module):
     convolution): Kim's implementation adds ``max(kernel_sizes) - 1``, so that words at the
     edges are seen by every filter position.
 
+    With ``pooling=None`` each token gets the features of the windows centred on it (the
+    sequence zero-padded at its ends, as in Collobert et al. 2011), for tagging.
+
     Args:
         input_dim: Size of each input token vector (the embedding dimension).
         num_filters: Feature maps per kernel size.
         kernel_sizes: Window widths in tokens.
         dropout: Dropout on the pooled features (Kim used 0.5).
-        padding: Zero vectors added before and after every sequence (Kim's code: 4).
+        padding: Zero vectors added before and after every sequence (Kim's code: 4); pooled
+            output only.
+        pooling: ``max`` over time, or None: features per token.
     """
 
     input_layout = "padded"
@@ -33,12 +38,16 @@ class CNNEncoder(nn.Module):
         kernel_sizes: tuple[int, ...] | list[int] = (3, 4, 5),
         dropout: float = 0.5,
         padding: int = 0,
+        pooling: str | None = "max",
     ) -> None:
         super().__init__()
         if not kernel_sizes:
             raise ValueError("model.kernel_sizes must list at least one window width")
         if padding < 0:
             raise ValueError(f"model.padding must be 0 or more zero vectors, got {padding}")
+        if pooling not in ("max", None):
+            raise ValueError(f"unknown model.pooling {pooling!r}; expected max or null")
+        self.pooling = pooling
         self.padding = int(padding)
         self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
         self.convs = nn.ModuleList(nn.Conv1d(input_dim, num_filters, k) for k in self.kernel_sizes)
@@ -57,8 +66,11 @@ class CNNEncoder(nn.Module):
             mask: True at real tokens, shape (B, T).
 
         Returns:
-            Pooled features, shape (B, num_filters * len(kernel_sizes)).
+            Pooled features, shape (B, num_filters * len(kernel_sizes)), or with
+            ``pooling=None`` features per token, shape (B, T, num_filters * len(kernel_sizes)).
         """
+        if self.pooling is None:
+            return self._per_token(embedded, mask)
         p = self.padding
         x = (embedded * mask.unsqueeze(-1)).transpose(1, 2)  # (B, D, T)
         # p zeros at each end; then up to the widest kernel if still shorter.
@@ -77,3 +89,12 @@ class CNNEncoder(nn.Module):
             features = features.masked_fill(~valid.unsqueeze(1), float("-inf"))
             pooled.append(features.max(dim=2).values)  # (B, F)
         return self.dropout(torch.cat(pooled, dim=1))  # (B, F * len(kernel_sizes))
+
+    def _per_token(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        x = (embedded * mask.unsqueeze(-1)).transpose(1, 2)  # (B, D, T), zeros at padding
+        features = []
+        for conv, k in zip(self.convs, self.kernel_sizes, strict=True):
+            centred = nn.functional.pad(x, ((k - 1) // 2, k // 2))  # (B, D, T + k - 1)
+            features.append(torch.relu(conv(centred)))  # (B, F, T)
+        per_token = torch.cat(features, dim=1).transpose(1, 2)  # (B, T, F * len(kernel_sizes))
+        return self.dropout(per_token * mask.unsqueeze(-1))  # zeros at padding

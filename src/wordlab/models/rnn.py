@@ -1,4 +1,4 @@
-"""Recurrent sentence encoder: LSTM or GRU over packed sequences, pooled to one vector."""
+"""Recurrent encoder: LSTM or GRU over packed sequences, pooled to one vector or per token."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ class RNNEncoder(nn.Module):
         num_layers: Stacked recurrent layers.
         bidirectional: Also run right to left and concatenate both directions.
         cell: ``lstm`` or ``gru``.
-        pooling: ``last`` (final hidden state of each direction), ``max`` or ``mean`` over time.
-        dropout: Dropout between recurrent layers and on the pooled output.
+        pooling: ``last`` (final hidden state of each direction), ``max`` or ``mean`` over time,
+            or None: one state per token (for tagging), zero at padding.
+        dropout: Dropout between recurrent layers and on the output.
     """
 
     input_layout = "padded"
@@ -32,13 +33,13 @@ class RNNEncoder(nn.Module):
         num_layers: int = 1,
         bidirectional: bool = True,
         cell: str = "lstm",
-        pooling: str = "max",
+        pooling: str | None = "max",
         dropout: float = 0.3,
     ) -> None:
         super().__init__()
         if cell not in CELLS:
             raise ValueError(f"unknown model.cell {cell!r}; expected one of {sorted(CELLS)}")
-        if pooling not in POOLINGS:
+        if pooling is not None and pooling not in POOLINGS:
             raise ValueError(f"unknown model.pooling {pooling!r}; expected one of {POOLINGS}")
         self.rnn = CELLS[cell](
             input_dim,
@@ -64,7 +65,8 @@ class RNNEncoder(nn.Module):
             mask: True at real tokens, shape (B, T); every row needs at least one.
 
         Returns:
-            Pooled states, shape (B, hidden_dim * directions).
+            Pooled states, shape (B, hidden_dim * directions), or with ``pooling=None`` one
+            state per token, shape (B, T, hidden_dim * directions).
         """
         lengths = mask.sum(dim=1)  # (B,)
         packed = pack_padded_sequence(
@@ -80,6 +82,8 @@ class RNNEncoder(nn.Module):
                 outputs, batch_first=True, total_length=mask.size(1)
             )  # (B, T, H * dirs)
             keep = mask.unsqueeze(-1)  # (B, T, 1)
+            if self.pooling is None:
+                return self.dropout(padded)  # (B, T, H * dirs), zeros at padding
             if self.pooling == "max":
                 pooled = padded.masked_fill(~keep, float("-inf")).max(dim=1).values
             else:

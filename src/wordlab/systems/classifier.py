@@ -59,6 +59,11 @@ class TextClassifier(pl.LightningModule):
         super().__init__()
         self.label_names = list(label_names)
         num_classes = len(self.label_names)
+        if hasattr(encoder, "pooling") and encoder.pooling is None:
+            raise ValueError(
+                "model.pooling=null gives one vector per token (for tagging); classification "
+                "needs one per text: model.pooling=max (or mean, last for the RNN)"
+            )
         self.input_layout: str = getattr(encoder, "input_layout", "padded")
         if embeddings.multichannel and self.input_layout != "padded":
             raise ValueError("embedding.multichannel needs an encoder of padded batches (cnn, rnn)")
