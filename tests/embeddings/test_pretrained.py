@@ -119,3 +119,20 @@ def test_no_overlap_and_missing_file(tmp_path: Path) -> None:
         pretrained_embeddings(VOCAB, path=str(path), output_dir=str(tmp_path))
     with pytest.raises(DataError, match=r"does not exist \(option embedding.path\)"):
         pretrained_embeddings(VOCAB, path=str(tmp_path / "nope.vec"), output_dir=str(tmp_path))
+
+
+def test_lowercase_fallback_is_counted_and_exact_forms_win(tmp_path: Path) -> None:
+    path = tmp_path / "cased.txt"
+    path.write_text("Apple 1 0\napple 0 1\nparis 2 2\nthe 3 0\n")
+    cased = Vocabulary(["<pad>", "<unk>", "Apple", "Paris", "the", "THE", "Nope"])
+    table = pretrained_embeddings(cased, path=str(path), output_dir=str(tmp_path / "out"))
+    assert torch.equal(table.weight[2], torch.tensor([1.0, 0.0]))  # the exact "Apple" wins
+    assert torch.equal(table.weight[3], torch.tensor([2.0, 2.0]))  # Paris -> paris
+    assert torch.equal(table.weight[5], table.weight[4])  # THE -> the
+    assert table.metrics["embedding/found_lowercased"] == 2
+    assert table.metrics["embedding/found"] == 4
+    # a lowercase vocabulary: nothing found lowercased, the table as without the fallback
+    lower = Vocabulary(["<pad>", "<unk>", "apple", "paris", "nope"])
+    plain = pretrained_embeddings(lower, path=str(path), output_dir=str(tmp_path / "out"))
+    assert plain.metrics["embedding/found_lowercased"] == 0
+    assert torch.equal(plain.weight[2:4], torch.tensor([[0.0, 1.0], [2.0, 2.0]]))

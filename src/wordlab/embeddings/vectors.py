@@ -25,18 +25,23 @@ def table_from_vectors(
 ) -> tuple[torch.Tensor, dict[str, float], np.ndarray]:
     """Fill a (len(vocab), dim) table from ``lookup``, trying each token then its lowercase.
 
-    Words without a vector get ``fallback`` (fastText subwords) if given, else uniform random
-    vectors with the variance of the found ones (Kim 2014).
+    The lowercase try lets a cased vocabulary (tagging keeps case) use lowercase vectors such as
+    GloVe's; ``embedding/found_lowercased`` counts the words found only that way (always 0 for a
+    lowercase vocabulary, whose table the try leaves as it was). Words without a vector get
+    ``fallback`` (fastText subwords) if given, else uniform random vectors with the variance of
+    the found ones (Kim 2014).
 
     Returns:
         The table, coverage figures, and a boolean mask of the rows that were found.
     """
     table = np.zeros((len(vocab), dim), dtype=np.float32)
     found = np.zeros(len(vocab), dtype=bool)
+    lowercased = 0  # words found only through their lowercase form
     for index, token in enumerate(vocab.tokens[2:], start=2):
         vector = lookup(token)
         if vector is None and token.lower() != token:
             vector = lookup(token.lower())
+            lowercased += vector is not None
         if vector is not None:
             table[index], found[index] = vector, True
     if not found.any():
@@ -62,6 +67,7 @@ def table_from_vectors(
         "embedding/vocab_coverage": float(found[2:].mean()) if len(vocab) > 2 else 0.0,
         "embedding/token_coverage": float(counts[found].sum() / max(counts.sum(), 1)),
         "embedding/found": float(found.sum()),
+        "embedding/found_lowercased": float(lowercased),
     }
     if fallback is not None:
         metrics["embedding/subword_vectors"] = float(subword)
