@@ -21,15 +21,17 @@ from wordlab.embeddings.base import InitialEmbeddings
 from wordlab.evaluate import evaluate
 from wordlab.models import BagEncoder, CNNEncoder
 from wordlab.models.bag import hashed_ngrams, ngram_spans
-from wordlab.predictor import Predictor
-from wordlab.systems import TextClassifier
+from wordlab.tasks.classification import TextClassifier
+from wordlab.tasks.classification.predictor import TextPredictor
 from wordlab.train import fit
 
 CUES = set(POSITIVE + NEGATIVE)
 WORDS = ["<pad>", "<unk>", "good", "bad", "the", "movie"]
 
 
-def predictor_for(encoder: torch.nn.Module, weight: torch.Tensor, **embedding: bool) -> Predictor:
+def predictor_for(
+    encoder: torch.nn.Module, weight: torch.Tensor, **embedding: bool
+) -> TextPredictor:
     system = TextClassifier(
         encoder=encoder,
         embeddings=InitialEmbeddings(weight=weight, **embedding),
@@ -37,7 +39,7 @@ def predictor_for(encoder: torch.nn.Module, weight: torch.Tensor, **embedding: b
         optimizer=partial(torch.optim.Adam),
     )
     config = {"data": {"tokenizer": "whitespace", "lowercase": True}}
-    return Predictor(system, Vocabulary(WORDS), ["negative", "positive"], config)
+    return TextPredictor(system, Vocabulary(WORDS), ["negative", "positive"], config)
 
 
 def test_bag_forward_embedded_matches_forward() -> None:

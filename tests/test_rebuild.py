@@ -115,3 +115,24 @@ def test_every_shipped_model_data_and_system_config_can_be_rebuilt() -> None:
             target = compose([f"{section}={option}", *extra])[section]._target_
             assert target in REBUILDABLE[section], f"{section}={option}: allow {target}"
     assert compose().system._target_ in REBUILDABLE["system"]
+
+
+def test_a_classifier_saved_before_tasks_were_an_axis_still_loads(
+    train_overrides: list[str], tmp_path: Path
+) -> None:
+    trained = fit(compose(train_overrides))
+    checkpoint = torch.load(trained.best_checkpoint, weights_only=True)
+    # What such a checkpoint held: the system's old class path, no task, the tables at the top.
+    config = checkpoint["wordlab"]["config"]
+    config["system"]["_target_"] = "wordlab.systems.TextClassifier"
+    del config["task"]
+    checkpoint["state_dict"] = {
+        key.removeprefix("embedder."): value for key, value in checkpoint["state_dict"].items()
+    }
+    assert "embedding.weight" in checkpoint["state_dict"]
+    old = tmp_path / "old.ckpt"
+    torch.save(checkpoint, old)
+    texts = ["a great film", "a dull film"]
+    assert load_checkpoint(old).predict(texts) == load_checkpoint(trained.best_checkpoint).predict(
+        texts
+    )

@@ -239,7 +239,7 @@ def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:
         client, result.run_id
     )
     predictor = load_run(result.run_id, cfg.logger.tracking_uri)
-    assert predictor.system.static_embedding is not None
+    assert predictor.system.embedder.static_embedding is not None
     assert len(predictor.predict(["a superb plot"])) == 1
 
     again = fit(compose([*overrides, "embedding.freeze=true", "embedding.multichannel=false"]))

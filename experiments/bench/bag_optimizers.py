@@ -24,9 +24,9 @@ import torch
 from wordlab.data import TextDataModule
 from wordlab.embeddings import random_embeddings
 from wordlab.models import BagEncoder
-from wordlab.systems import TextClassifier
 from wordlab.systems.optimizers import RowwiseAdagrad
 from wordlab.systems.schedules import linear_decay
+from wordlab.tasks.classification import TextClassifier
 
 OPTIMIZERS = {
     "rowwise_adagrad": RowwiseAdagrad,

@@ -20,7 +20,7 @@ import torch
 from wordlab.data import TextDataModule
 from wordlab.embeddings import random_embeddings
 from wordlab.models import BagEncoder, CNNEncoder, RNNEncoder
-from wordlab.systems import TextClassifier
+from wordlab.tasks.classification import TextClassifier
 
 ENCODERS = {
     "cnn": lambda dim: CNNEncoder(dim),

@@ -19,8 +19,8 @@ import torch
 from wordlab.data import TextDataModule
 from wordlab.embeddings import random_embeddings
 from wordlab.models import BagEncoder
-from wordlab.systems import TextClassifier
 from wordlab.systems.optimizers import RowwiseAdagrad
+from wordlab.tasks.classification import TextClassifier
 
 OPTIMIZERS = {
     "rowwise_adagrad": functools.partial(RowwiseAdagrad, lr=0.1),

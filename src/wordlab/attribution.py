@@ -21,11 +21,12 @@ from wordlab.attribution_html import LEGEND, explanation_html, page
 from wordlab.data.vocab import UNK, UNK_ID
 from wordlab.models.bag import ngram_spans
 from wordlab.predictor import Predictor, load_checkpoint, load_run
+from wordlab.tasks.classification.predictor import TextPredictor
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from wordlab.systems import TextClassifier
+    from wordlab.tasks.classification import TextClassifier
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,21 @@ def explain(
     )
 
 
-def as_predictor(source: Any, tracking_uri: str | None = None) -> Predictor:
-    """A predictor from a predictor, run id, checkpoint path or ``wordlab.fit`` result."""
+def as_predictor(source: Any, tracking_uri: str | None = None) -> TextPredictor:
+    """A classifier's predictor from a predictor, run id, checkpoint path or ``wordlab.fit``
+    result; another task's run is an error that names its task."""
+    predictor = _any_predictor(source, tracking_uri)
+    if not isinstance(predictor, TextPredictor):
+        raise ValueError(
+            f"wordlab.explain attributes a classifier's predictions; this run's task is "
+            f"{predictor.task!r}"
+        )
+    return predictor
+
+
+def _any_predictor(source: Any, tracking_uri: str | None) -> Predictor:
+    from wordlab.tasks import get_task, task_name
+
     if isinstance(source, Predictor):
         return source
     if isinstance(source, str | Path):
@@ -175,8 +189,8 @@ def as_predictor(source: Any, tracking_uri: str | None = None) -> Predictor:
         return load_run(str(source), tracking_uri)
     system, datamodule = getattr(source, "system", None), getattr(source, "datamodule", None)
     if system is not None and datamodule is not None:
-        config = system.run_metadata.get("config", {})
-        return Predictor(system, datamodule.vocab, system.label_names, config, source.run_id)
+        task = get_task(task_name(system.run_metadata.get("config", {})))
+        return task.predictor(system, datamodule, source.run_id)
     if isinstance(getattr(source, "run_id", None), str):  # a sweep job that reused a run
         return load_run(source.run_id, tracking_uri)
     raise TypeError(
@@ -209,7 +223,7 @@ def _per_text(value: Any, count: int, option: str) -> list[Any]:
 
 
 def _explain_one(
-    predictor: Predictor, text: str, target: str | None, gold: str | None, settings: dict
+    predictor: TextPredictor, text: str, target: str | None, gold: str | None, settings: dict
 ) -> Explanation:
     system = predictor.system.eval()
     tokens = predictor.tokenizer(text)[: predictor.max_length]
@@ -245,7 +259,7 @@ def model_inputs(system: TextClassifier, token_ids: torch.Tensor) -> Inputs:
         token_ids: The text's ids, shape (T,).
     """
     if system.input_layout != "flat":
-        embedded = system.embed(token_ids.unsqueeze(0)).detach()  # (1, T, D)
+        embedded = system.embedder(token_ids.unsqueeze(0)).detach()  # (1, T, D)
         mask = torch.ones_like(embedded[..., 0], dtype=torch.bool)  # (1, T)
 
         def forward_padded(vectors: torch.Tensor) -> torch.Tensor:  # (S, T, D) -> (S, C)
@@ -253,7 +267,7 @@ def model_inputs(system: TextClassifier, token_ids: torch.Tensor) -> Inputs:
 
         return (embedded,), forward_padded, lambda scores: scores[0].sum(-1)  # (T,)
     encoder: Any = system.encoder
-    words = system.embedding(token_ids).unsqueeze(0).detach()  # (1, T, D)
+    words = system.embedder.embedding(token_ids).unsqueeze(0).detach()  # (1, T, D)
     ngrams = encoder.document_ngrams(token_ids).unsqueeze(0).detach()  # (1, M, D)
     if ngrams.size(1) == 0:
         return (

@@ -1,4 +1,4 @@
-"""``wordlab-predict``: label new texts with a finished run's model."""
+"""``wordlab-predict``: label new texts (or token rows) with a finished run's model."""
 
 from __future__ import annotations
 
@@ -67,18 +67,19 @@ def _read_row(path: Path, number: int, line: str, text_field: str) -> dict | Non
 
 
 def predict(cfg: DictConfig) -> Path:
-    """Write each input row with ``prediction`` and ``probabilities`` added."""
+    """Write each input row with the run's predictions added (what depends on the task)."""
     from wordlab.predictor import load_run
+    from wordlab.tasks import get_task
 
     predictor = load_run(cfg.run_id, cfg.tracking_uri)
+    task = get_task(predictor.task)
     text_field = cfg.text_field or predictor.config["data"].get("text_field") or "text"
     rows = read_inputs(Path(cfg.input), text_field)
-    results = predictor.predict([r[text_field] for r in rows], cfg.batch_size)
+    results = task.predict_rows(predictor, rows, text_field, cfg.batch_size)
     output = Path(cfg.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as handle:
-        for row, result in zip(rows, results, strict=True):
-            row = {**row, "prediction": result["label"], "probabilities": result["probabilities"]}
+        for row in results:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
     log.info("wrote %d predictions to %s", len(rows), output)
     return output

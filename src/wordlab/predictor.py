@@ -1,84 +1,59 @@
-"""Load a trained model back, from an MLflow run or a checkpoint file, and predict."""
+"""Load a trained model back, from an MLflow run or a checkpoint file, for any task."""
 
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 
-from wordlab.data.batching import TokenizedSplit
 from wordlab.data.tokenizers import make_tokenizer
 from wordlab.data.vocab import Vocabulary
-from wordlab.embeddings.base import InitialEmbeddings
-from wordlab.rebuild import rebuild
-from wordlab.systems import TextClassifier
+from wordlab.models.embedder import legacy_state_keys
+from wordlab.tasks import get_task, task_name
 from wordlab.tracking.store import CHECKPOINTS, default_tracking_uri
+
+if TYPE_CHECKING:
+    from wordlab.systems.base import TaskSystem
 
 
 class Predictor:
-    """A trained classifier with the tokenizer and vocabulary it was trained with.
+    """A trained model with the tokenizer and vocabulary it was trained with.
+
+    Each task's predictor adds its ``predict`` (``wordlab.tasks.<task>.predictor``).
 
     Attributes:
-        system: The ``TextClassifier`` (in eval mode).
+        system: The trained system (in eval mode).
         vocab: The training vocabulary.
         tokenizer: The training tokenizer.
-        label_names: Class names in index order.
         config: The run's resolved configuration.
         run_id: The MLflow run it came from, if any.
     """
 
     def __init__(
-        self,
-        system: TextClassifier,
-        vocab: Vocabulary,
-        label_names: Sequence[str],
-        config: dict[str, Any],
-        run_id: str | None = None,
+        self, system: TaskSystem, vocab: Vocabulary, config: dict[str, Any], run_id: str | None
     ) -> None:
         data = config.get("data", {})
         self.system = system.eval()
         self.vocab = vocab
-        self.label_names = list(label_names)
         self.config = config
         self.run_id = run_id
         self.tokenizer = make_tokenizer(data.get("tokenizer", "regex"), data.get("lowercase", True))
         self.max_length = data.get("max_length")
 
     @property
-    def model(self) -> TextClassifier:
+    def model(self) -> TaskSystem:
         return self.system
+
+    @property
+    def task(self) -> str:
+        return task_name(self.config)
 
     def encode(self, texts: Sequence[str]) -> list[list[int]]:
         """Token ids of each text (at least one id: an empty text becomes ``<unk>``)."""
         return [self.vocab.encode(self.tokenizer(t)[: self.max_length]) or [1] for t in texts]
-
-    @torch.no_grad()
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 256) -> torch.Tensor:
-        """Class probabilities, shape (len(texts), num_classes)."""
-        split = TokenizedSplit.from_lists(self.encode(texts), self.system.input_layout)
-        device = self.system.device
-        outputs = []
-        for start in range(0, len(split), batch_size):
-            batch = split.__getitems__(list(range(start, min(start + batch_size, len(split)))))
-            batch = {k: v.to(device) for k, v in batch.items()}
-            outputs.append(self.system(batch).softmax(-1).float().cpu())
-        if not outputs:
-            return torch.zeros(0, len(self.label_names))
-        return torch.cat(outputs)
-
-    def predict(self, texts: Sequence[str], batch_size: int = 256) -> list[dict[str, Any]]:
-        """For each text, ``{"label": name, "probabilities": {name: p}}``."""
-        probabilities = self.predict_proba(texts, batch_size)
-        return [
-            {
-                "label": self.label_names[int(row.argmax())],
-                "probabilities": dict(zip(self.label_names, row.tolist(), strict=True)),
-            }
-            for row in probabilities
-        ]
 
 
 def load_checkpoint(path: str | Path, run_id: str | None = None) -> Predictor:
@@ -90,25 +65,9 @@ def load_checkpoint(path: str | Path, run_id: str | None = None) -> Predictor:
     checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     if not isinstance(checkpoint, dict) or "wordlab" not in checkpoint:
         raise ValueError(f"{path} is not a wordlab checkpoint (no 'wordlab' entry)")
-    meta = checkpoint["wordlab"]
-    config, vocab = meta["config"], Vocabulary(meta["vocab"])
-    state = checkpoint["state_dict"]
-    embeddings = InitialEmbeddings(
-        weight=torch.zeros_like(state["embedding.weight"]),
-        multichannel="static_embedding.weight" in state,
-    )
-    encoder = rebuild(config, "model", str(path), input_dim=embeddings.output_dim)
-    system = rebuild(
-        config,
-        "system",
-        str(path),
-        encoder=encoder,
-        embeddings=embeddings,
-        label_names=meta["label_names"],
-    )
-    system.load_state_dict(state)
-    system.run_metadata = meta
-    return Predictor(system, vocab, meta["label_names"], config, run_id)
+    checkpoint["state_dict"] = legacy_state_keys(checkpoint["state_dict"])
+    task = get_task(task_name(checkpoint["wordlab"]["config"]))
+    return task.load_predictor(checkpoint, str(path), run_id)
 
 
 def find_checkpoint(run_id: str, folder: str | Path, tracking_uri: str | None = None) -> Path:

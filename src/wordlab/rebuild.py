@@ -13,16 +13,21 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-# The classes a stored config may name, per section.
+# The classes a stored config may name, per section (each task adds its system and data).
 REBUILDABLE: dict[str, tuple[str, ...]] = {
     "model": (
         "wordlab.models.CNNEncoder",
         "wordlab.models.RNNEncoder",
         "wordlab.models.BagEncoder",
     ),
-    "system": ("wordlab.systems.TextClassifier",),
-    "data": ("wordlab.data.TextDataModule",),
+    "system": (
+        "wordlab.tasks.classification.TextClassifier",
+        "wordlab.tasks.tagging.SequenceTagger",
+    ),
+    "data": ("wordlab.data.TextDataModule", "wordlab.tasks.tagging.TaggingDataModule"),
 }
+# Where classes named by older runs live now.
+MOVED = {"wordlab.systems.TextClassifier": "wordlab.tasks.classification.TextClassifier"}
 # Keys a loaded model never uses (it is not trained further), so they are not rebuilt.
 TRAINING_ONLY: dict[str, tuple[str, ...]] = {"system": ("optimizer", "scheduler")}
 
@@ -47,7 +52,7 @@ def rebuild(config: Mapping[str, Any], section: str, source: str, **runtime: Any
     node = config.get(section)
     if not isinstance(node, Mapping):
         raise UntrustedConfigError(f"{source}: the stored config has no {section!r} section")
-    target = node.get("_target_")
+    target = MOVED.get(node.get("_target_"), node.get("_target_"))
     allowed = REBUILDABLE[section]
     if target not in allowed:
         raise UntrustedConfigError(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
     from wordlab.data import TextDataModule
     from wordlab.embeddings import InitialEmbeddings
-    from wordlab.systems import TextClassifier
+    from wordlab.systems import TaskSystem
     from wordlab.tracking.mlflow_run import RunRecorder
     from wordlab.tracking.sweeps import SweepJob
 
@@ -45,7 +45,7 @@ class TrainResult:
 
     run_id: str | None
     metrics: dict[str, float]
-    system: TextClassifier | None = None
+    system: TaskSystem | None = None
     datamodule: TextDataModule | None = None
     run_dir: Path | None = None
     best_checkpoint: str | None = None
@@ -54,18 +54,16 @@ class TrainResult:
 
 def build(
     cfg: DictConfig, datamodule: TextDataModule
-) -> tuple[TextDataModule, InitialEmbeddings, TextClassifier]:
-    """Prepare the data, then build embeddings, encoder and system from the config groups."""
+) -> tuple[TextDataModule, InitialEmbeddings, TaskSystem]:
+    """Prepare the data, then build embeddings and the task's system from the config groups."""
     from hydra.utils import instantiate
+
+    from wordlab.tasks import get_task, task_name
 
     datamodule.prepare()
     assert datamodule.vocab is not None
     embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)
-    encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
-    datamodule.layout = encoder.input_layout
-    system = instantiate(
-        cfg.system, encoder=encoder, embeddings=embeddings, label_names=datamodule.label_names
-    )
+    system = get_task(task_name(cfg)).build_system(cfg, datamodule, embeddings)
     system.run_metadata = {
         "config": OmegaConf.to_container(cfg, resolve=True),
         "vocab": datamodule.vocab.tokens,
@@ -127,6 +125,7 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None, rank_zero
 def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) -> RunRecorder:
     """Log the config, tags and config file to a new run, or reopen a resumed one."""
     from wordlab.resume import RUN_DIR_TAG, RUN_ID_FILE
+    from wordlab.tasks import task_name
     from wordlab.tracking.mark_killed import process_tags
     from wordlab.tracking.mlflow_run import RunRecorder, flatten, git_tags
 
@@ -142,7 +141,8 @@ def _start_record(cfg: DictConfig, logger: Any, run_dir: Path, resumed: bool) ->
             **flatten(cfg.get("tags") or {}),  # first: wordlab's own tags below win
             **git_tags(Path(__file__).parent),
             "overrides": " ".join(_overrides()),
-            "task": cfg.get("task_name", "train"),
+            "task": task_name(cfg),
+            "command": cfg.get("task_name", "train"),
             "dataset": cfg.data.get("name"),
             "model": type_name(cfg.model),
             RUN_DIR_TAG: str(run_dir.resolve()),
@@ -301,7 +301,7 @@ def _fit(
 
 
 def _load_best(
-    system: TextClassifier, best: str | None, global_step: int, folder: Path | None
+    system: TaskSystem, best: str | None, global_step: int, folder: Path | None
 ) -> Path | None:
     """Load the best checkpoint's weights into ``system`` (none saved: keep the trained ones) and,
     given a ``folder``, save them there without the training state: the checkpoint to log.
@@ -328,26 +328,15 @@ def _load_best(
 
 
 def _log_test_report(
-    system: TextClassifier, datamodule: TextDataModule, recorder: RunRecorder, run_dir: Path
+    system: TaskSystem, datamodule: TextDataModule, recorder: RunRecorder, run_dir: Path
 ) -> None:
-    from wordlab.tracking import reports
+    """The task's test reports, written to the run folder's ``test/`` and logged."""
+    from wordlab.tasks import get_task, task_name
 
-    report = system.test_report()
-    names = datamodule.label_names
     folder = run_dir / "test"
     folder.mkdir(exist_ok=True)
-    table = reports.per_class_scores(report["confusion"], names)
-    table.to_csv(folder / "per_class.csv", index=False)
-    reports.confusion_figure(report["confusion"], names, folder / "confusion_matrix.png")
-    order = report["indices"].argsort()
-    tested = report["indices"][order]  # every test row, or fewer with trainer.limit_test_batches
-    all_texts = datamodule.texts("test")
-    texts = [all_texts[i] for i in tested.tolist()]
-    gold = datamodule.split("test").labels[tested].tolist()
-    reports.write_predictions(
-        folder / "predictions.jsonl", texts, gold, report["probabilities"][order], names
-    )
-    recorder.log_metrics({f"test/f1/{row.label}": row.f1 for row in table.itertuples()})
+    task = get_task(task_name(system.run_metadata.get("config", {})))
+    recorder.log_metrics(task.write_test_report(system, datamodule, folder))
     recorder.log_artifacts([folder], TEST_REPORTS)
 
 

@@ -1,5 +1,5 @@
-"""LightningModules: loss, metrics, optimizer and scheduler wiring."""
+"""The LightningModule base every task's system builds on: embedder, encoder, optimization."""
 
-from wordlab.systems.classifier import TextClassifier
+from wordlab.systems.base import TaskSystem
 
-__all__ = ["TextClassifier"]
+__all__ = ["TaskSystem"]

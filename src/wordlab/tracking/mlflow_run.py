@@ -63,6 +63,7 @@ OWN_TAGS = frozenset(
         "git.dirty",
         "overrides",
         "task",
+        "command",
         "dataset",
         "model",
         "data.fingerprint",

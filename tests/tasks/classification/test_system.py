@@ -7,8 +7,8 @@ from wordlab.data import Vocabulary
 from wordlab.data.batching import TokenizedSplit
 from wordlab.embeddings import InitialEmbeddings, random_embeddings
 from wordlab.models import BagEncoder, CNNEncoder, RNNEncoder
-from wordlab.systems import TextClassifier
 from wordlab.systems.optimizers import RowwiseAdagrad
+from wordlab.tasks.classification import TextClassifier
 
 VOCAB = Vocabulary(["<pad>", "<unk>"] + [f"w{i}" for i in range(20)])
 ROWS = [[2, 3, 4], [5], [6, 7, 8, 9, 10], [11, 12]]
@@ -44,13 +44,17 @@ def test_logits_for_each_encoder_layout(encoder) -> None:
 def test_frozen_embeddings_do_not_move() -> None:
     model = system(CNNEncoder(6, num_filters=4, kernel_sizes=[2]), freeze=True)
     optimizer = model.configure_optimizers()
-    before = model.embedding.weight.clone()
+    before = model.embedder.embedding.weight.clone()
     batch = TokenizedSplit.from_lists(ROWS, "padded").__getitems__([0, 1, 2, 3])
     loss = torch.nn.functional.cross_entropy(model(batch), torch.tensor([0, 1, 2, 0]))
     loss.backward()
     optimizer.step()
-    assert torch.equal(model.embedding.weight, before)
-    assert all(p is not model.embedding.weight for g in optimizer.param_groups for p in g["params"])
+    assert torch.equal(model.embedder.embedding.weight, before)
+    assert all(
+        p is not model.embedder.embedding.weight
+        for g in optimizer.param_groups
+        for p in g["params"]
+    )
 
 
 @pytest.mark.parametrize("optimizer_class", [RowwiseAdagrad, torch.optim.Adagrad])
@@ -62,12 +66,12 @@ def test_sparse_bag_updates_only_the_rows_it_saw(optimizer_class: type) -> None:
         optimizer=partial(optimizer_class, lr=0.5),
     )
     optimizer = model.configure_optimizers()
-    before = model.embedding.weight.clone()
+    before = model.embedder.embedding.weight.clone()
     batch = TokenizedSplit.from_lists(ROWS[:2], "flat").__getitems__([0, 1])  # ids 2, 3, 4, 5
     torch.nn.functional.cross_entropy(model(batch), torch.tensor([0, 1])).backward()
-    assert model.embedding.weight.grad.is_sparse
+    assert model.embedder.embedding.weight.grad.is_sparse
     optimizer.step()
-    moved = (model.embedding.weight != before).any(dim=1).nonzero().flatten().tolist()
+    moved = (model.embedder.embedding.weight != before).any(dim=1).nonzero().flatten().tolist()
     assert moved == [2, 3, 4, 5]
 
 

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from wordlab.baseline import fit_baseline
 from wordlab.config import compose
+from wordlab.tasks.classification.baseline import fit_baseline
 
 
 def test_tfidf_baseline_is_logged_like_a_run(tiny_corpus: Path) -> None:

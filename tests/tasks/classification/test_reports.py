@@ -4,7 +4,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from wordlab.tracking.reports import confusion_figure, per_class_scores, write_predictions
+from wordlab.tasks.classification.reports import (
+    confusion_figure,
+    per_class_scores,
+    write_predictions,
+)
 
 
 def test_per_class_scores_by_hand() -> None:

@@ -9,7 +9,7 @@ from wordlab.data import Vocabulary
 from wordlab.data.batching import TokenizedSplit
 from wordlab.embeddings import InitialEmbeddings
 from wordlab.models import BagEncoder, CNNEncoder
-from wordlab.systems import TextClassifier
+from wordlab.tasks.classification import TextClassifier
 
 VOCAB = Vocabulary(["<pad>", "<unk>"] + [f"w{i}" for i in range(10)])
 BATCH = TokenizedSplit.from_lists([[2, 3, 4], [5, 6]], "padded").__getitems__([0, 1])
@@ -32,21 +32,24 @@ def step(model: TextClassifier) -> None:
 
 def test_multichannel_concatenates_a_frozen_and_a_tuned_copy() -> None:
     model = classifier(freeze=False, multichannel=True)
-    assert model.embed(BATCH["input_ids"]).shape == (2, 3, 8)
-    static, tuned = model.static_embedding.weight.clone(), model.embedding.weight.clone()
+    assert model.embedder(BATCH["input_ids"]).shape == (2, 3, 8)
+    static, tuned = (
+        model.embedder.static_embedding.weight.clone(),
+        model.embedder.embedding.weight.clone(),
+    )
     step(model)
-    assert torch.equal(model.static_embedding.weight, static)
-    assert not torch.equal(model.embedding.weight[2:7], tuned[2:7])
-    assert model.initial_embedding is not None
+    assert torch.equal(model.embedder.static_embedding.weight, static)
+    assert not torch.equal(model.embedder.embedding.weight[2:7], tuned[2:7])
+    assert model.embedder.initial is not None
 
 
 @pytest.mark.parametrize(("freeze", "moves"), [(True, False), (False, True)])
 def test_static_and_non_static(freeze: bool, moves: bool) -> None:
     model = classifier(freeze=freeze, multichannel=False)
-    before = model.embedding.weight.clone()
+    before = model.embedder.embedding.weight.clone()
     step(model)
-    assert torch.equal(model.embedding.weight, before) != moves
-    assert (model.initial_embedding is None) == freeze
+    assert torch.equal(model.embedder.embedding.weight, before) != moves
+    assert (model.embedder.initial is None) == freeze
 
 
 def test_multichannel_needs_a_padded_encoder() -> None:

@@ -56,7 +56,7 @@ def _fit(cfg: DictConfig, run_dir: Path) -> tuple[dict[str, float], Path]:
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from wordlab.tracking import reports
+    from wordlab.tasks.classification import reports
 
     data = instantiate(cfg.data)
     data.prepare()
@@ -129,7 +129,8 @@ def _start_record(cfg: DictConfig) -> RunRecorder:
     job = current_job()  # in a multirun: a child of the sweep's parent run
     tags = {
         **flatten(cfg.tags or {}),
-        "task": "baseline",
+        "task": "classification",
+        "command": "baseline",
         "dataset": cfg.data.name,
         "model": "tfidf_lr",
     }
