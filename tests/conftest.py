@@ -80,3 +80,54 @@ def train_overrides(tiny_corpus: Path) -> list[str]:
         "callbacks.progress_bar=null",
         "system.optimizer.lr=0.01",
     ]
+
+
+PEOPLE = ["Anna", "Bruno", "Chen", "Dara", "Emil", "Fatima"]
+SURNAMES = ["Smith", "Okafor", "Rossi", "Tanaka"]
+PLACES = ["Paris", "Lagos", "Lima", "Oslo", "Kyoto"]
+VERBS = ["visited", "left", "saw", "loves", "reached"]
+
+
+def make_tagged_rows(n: int, seed: int) -> list[dict]:
+    """Sentences like ``Anna Rossi visited Paris .`` with IOB2 entity tags (PER, LOC)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        person = [rng.choice(PEOPLE)] + ([rng.choice(SURNAMES)] if rng.random() < 0.5 else [])
+        tokens = [*person, rng.choice(VERBS), rng.choice(PLACES), "."]
+        tags = ["B-PER"] + ["I-PER"] * (len(person) - 1) + ["O", "B-LOC", "O"]
+        if rng.random() < 0.3:
+            tokens, tags = ["Yesterday", ",", *tokens], ["O", "O", *tags]
+        rows.append({"tokens": tokens, "ner_tags": tags})
+    return rows
+
+
+@pytest.fixture
+def tagged_corpus(tmp_path: Path) -> Path:
+    """A folder with train/validation/test JSON Lines of token and tag lists."""
+    folder = tmp_path / "tagged"
+    write_jsonl(folder / "train.jsonl", make_tagged_rows(120, 1))
+    write_jsonl(folder / "validation.jsonl", make_tagged_rows(30, 2))
+    write_jsonl(folder / "test.jsonl", make_tagged_rows(30, 3))
+    return folder
+
+
+@pytest.fixture
+def tagging_overrides(tagged_corpus: Path) -> list[str]:
+    """Overrides for a quick real tagging run (BiLSTM, char CNN, CRF) on the tiny corpus."""
+    return [
+        "task=tagging",
+        "data=local",
+        f"data.path={tagged_corpus}",
+        "data.label_field=ner_tags",
+        "data.batch_size=8",
+        "model=rnn",
+        "model.hidden_dim=16",
+        "embedding.embedding_dim=16",
+        "system.char_options={char_dim: 8, num_filters: 8}",
+        "trainer=cpu",
+        "trainer.max_epochs=4",
+        "trainer.enable_model_summary=false",
+        "callbacks.progress_bar=null",
+        "system.optimizer.lr=0.01",
+    ]

@@ -30,7 +30,7 @@ def read_inputs(path: Path, text_field: str) -> list[dict]:
     rows, empty = [], []
     for number, line in enumerate(lines, start=1):
         row = _read_row(path, number, line, text_field)
-        if row is None or not row[text_field].strip():
+        if row is None or not _has_text(row[text_field]):
             empty.append(number)
         else:
             rows.append(row)
@@ -40,6 +40,10 @@ def read_inputs(path: Path, text_field: str) -> list[dict]:
     if not rows:
         raise DataError(f"{path}: no texts to predict")
     return rows
+
+
+def _has_text(value: str | list[str]) -> bool:
+    return bool(value) if isinstance(value, list) else bool(value.strip())
 
 
 def _read_row(path: Path, number: int, line: str, text_field: str) -> dict | None:
@@ -58,6 +62,8 @@ def _read_row(path: Path, number: int, line: str, text_field: str) -> dict | Non
     text = row[text_field]
     if text is None:
         return None
+    if isinstance(text, list) and all(isinstance(t, str) for t in text):
+        return row if text else None  # a pre-tokenized row (for a tagger)
     if not isinstance(text, str):
         raise DataError(
             f"{path}: line {number}: field {text_field!r} is {type(text).__name__} {text!r}, "

@@ -52,7 +52,8 @@ def rebuild(config: Mapping[str, Any], section: str, source: str, **runtime: Any
     node = config.get(section)
     if not isinstance(node, Mapping):
         raise UntrustedConfigError(f"{source}: the stored config has no {section!r} section")
-    target = MOVED.get(node.get("_target_"), node.get("_target_"))
+    target = node.get("_target_")
+    target = MOVED.get(str(target), target)
     allowed = REBUILDABLE[section]
     if target not in allowed:
         raise UntrustedConfigError(

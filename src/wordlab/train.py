@@ -68,6 +68,7 @@ def build(
         "config": OmegaConf.to_container(cfg, resolve=True),
         "vocab": datamodule.vocab.tokens,
         "label_names": datamodule.label_names,
+        **system.run_metadata,  # what the task adds (a tagger's characters and schemes)
     }
     return datamodule, embeddings, system
 

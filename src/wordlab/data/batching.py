@@ -22,21 +22,35 @@ class TokenizedSplit(Dataset):
     Args:
         ids: Token ids of all rows back to back, shape (N,).
         offsets: Start of each row in ``ids`` and the end of the last, shape (S + 1,).
-        labels: Class index of each row, shape (S,).
+        labels: Class index of each row, shape (S,); for labels per token, see ``token_labels``.
         layout: ``padded`` for (B, T) ids (``<pad>`` = 0 marks padding), ``flat`` for (N,) ids
             and (B,) offsets.
+        token_labels: A label per token, aligned with ``ids`` (N,): batched as ``tags`` (B, T),
+            0 at padding (padded layout only).
+        word_chars: Character ids of each token, (N, L), 0 after a word's last character:
+            batched as ``char_ids`` (B, T, L') with L' the batch's longest word.
     """
 
     def __init__(
-        self, ids: torch.Tensor, offsets: torch.Tensor, labels: torch.Tensor, layout: str = "padded"
+        self,
+        ids: torch.Tensor,
+        offsets: torch.Tensor,
+        labels: torch.Tensor,
+        layout: str = "padded",
+        token_labels: torch.Tensor | None = None,
+        word_chars: torch.Tensor | None = None,
     ) -> None:
         if layout not in ("padded", "flat"):
             raise ValueError(f"unknown batch layout {layout!r}; expected 'padded' or 'flat'")
+        if layout == "flat" and (token_labels is not None or word_chars is not None):
+            raise ValueError("labels and characters per token need padded batches")
         self.ids = ids  # (N,)
         self.starts = offsets[:-1]  # (S,)
         self.lengths = torch.diff(offsets)  # (S,)
         self.labels = labels  # (S,)
         self.layout = layout
+        self.token_labels = token_labels  # (N,)
+        self.word_chars = word_chars  # (N, L)
 
     @classmethod
     def from_dataset(cls, dataset: datasets.Dataset, layout: str = "padded") -> TokenizedSplit:
@@ -78,6 +92,12 @@ class TokenizedSplit(Dataset):
             mask = positions.unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
             gather = (starts.unsqueeze(1) + positions.unsqueeze(0)).clamp(max=len(self.ids) - 1)
             batch["input_ids"] = self.ids[gather].masked_fill(~mask, PAD_ID)  # (B, T)
+            if self.token_labels is not None:
+                batch["tags"] = self.token_labels[gather].masked_fill(~mask, 0)  # (B, T)
+            if self.word_chars is not None:
+                chars = self.word_chars[gather] * mask.unsqueeze(-1)  # (B, T, L)
+                longest = int((chars != 0).sum(-1).max()) if chars.numel() else 0
+                batch["char_ids"] = chars[..., : max(longest, 1)]  # (B, T, L')
         return batch
 
 

@@ -265,6 +265,7 @@ class TextDataModule(pl.LightningDataModule):
         self.splits.save_to_disk(str(staging / "splits"))
         self.vocab.save(staging / "vocab.json")
         meta = {"label_names": self.label_names, "stats": self.stats, "name": self.name}
+        meta |= self.extra_meta()
         (staging / "meta.json").write_text(json.dumps(meta, indent=1))
         try:
             os.replace(staging, folder)  # atomic: parallel jobs never see half a cache entry
@@ -277,6 +278,14 @@ class TextDataModule(pl.LightningDataModule):
         self.vocab = Vocabulary.load(folder / "vocab.json")
         self.label_names = meta["label_names"]
         self.stats = meta["stats"]
+        self.restore_meta(meta)
+
+    def extra_meta(self) -> dict[str, Any]:
+        """What a data flavour adds to the cache entry's ``meta.json`` besides labels and stats."""
+        return {}
+
+    def restore_meta(self, meta: dict[str, Any]) -> None:
+        """Read back what ``extra_meta`` wrote."""
 
     # ----------------------------------------------------------------- Lightning hooks
 

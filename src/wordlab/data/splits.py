@@ -233,11 +233,13 @@ def carve_splits(
     seed: int,
     fold: int | None = None,
     fold_field: str = "fold",
+    stratify: bool = True,
 ) -> datasets.DatasetDict:
     """Make sure ``test`` and ``validation`` exist, cutting them from ``train`` if needed.
 
     With ``fold`` set, the rows of ``train`` whose ``fold_field`` equals it become the test
-    split (k-fold cross-validation). Cuts are stratified by label and seeded. Without a
+    split (k-fold cross-validation). Cuts are seeded, and stratified by label unless
+    ``stratify`` is false (labels per token, say). Without a
     ``train`` split (files to evaluate on) the splits are returned as they are.
     """
     if "train" not in raw:
@@ -257,11 +259,21 @@ def carve_splits(
         splits["test"] = train.select([i for i, x in enumerate(in_fold) if x])
         train = train.select([i for i, x in enumerate(in_fold) if not x])
     elif "test" not in splits:
-        train, splits["test"] = _stratified_cut(train, test_fraction, seed, source)
+        train, splits["test"] = _cut(train, test_fraction, seed, source, stratify)
     if "validation" not in splits:
-        train, splits["validation"] = _stratified_cut(train, validation_fraction, seed, source)
+        train, splits["validation"] = _cut(train, validation_fraction, seed, source, stratify)
     splits["train"] = train
     return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
+
+
+def _cut(
+    dataset: datasets.Dataset, fraction: float, seed: int, source: str, stratify: bool
+) -> tuple[datasets.Dataset, datasets.Dataset]:
+    if not stratify:
+        order = np.random.default_rng(seed).permutation(len(dataset))
+        n_test = math.ceil(fraction * len(dataset))
+        return dataset.select(np.sort(order[n_test:])), dataset.select(np.sort(order[:n_test]))
+    return _stratified_cut(dataset, fraction, seed, source)
 
 
 def _stratified_cut(

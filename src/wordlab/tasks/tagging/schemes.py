@@ -15,7 +15,7 @@ conlleval, and writing the spans back in a scheme repairs the sequence.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 import torch
@@ -107,6 +107,25 @@ def convert(tags: Sequence[str], source: str, target: str) -> tuple[list[str], i
     well_formed = to_tags(found, len(tags), source)
     repaired = sum(a != b for a, b in zip(tags, well_formed, strict=True))
     return to_tags(found, len(tags), target), repaired
+
+
+def detect_scheme(sequences: Iterable[Sequence[str]]) -> str:
+    """The scheme a corpus's tags are written in: ``bioes`` if any ``E-``/``S-`` tag occurs,
+    ``iob1`` if every ``B-X`` follows an ``I-X`` or ``B-X`` (IOB1 uses ``B`` only between two
+    adjacent spans of one type) and some ``I-X`` starts a span, else ``iob2``."""
+    starts_with_inside = False
+    for tags in sequences:
+        previous = ("O", "")
+        for tag in tags:
+            prefix, label = split_tag(tag)
+            if prefix in ("E", "S"):
+                return "bioes"
+            if prefix == "B" and (previous[0] == "O" or previous[1] != label):
+                return "iob2"
+            if prefix == "I" and (previous[0] == "O" or previous[1] != label):
+                starts_with_inside = True
+            previous = (prefix, label)
+    return "iob1" if starts_with_inside else "iob2"
 
 
 def allowed_transitions(
