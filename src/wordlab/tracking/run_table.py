@@ -43,7 +43,7 @@ def runs(
     Args:
         experiment: An experiment name (the data name, e.g. ``bbc_news``), several, or None for
             every experiment.
-        filter: An MLflow search filter, e.g. ``"metrics.`test/acc` > 0.9"`` or
+        filter: An MLflow search filter, e.g. ``"metrics.`test/loss` < 0.3"`` or
             ``"params.seed = '3'"``.
         tracking_uri: The store; defaults to ``MLFLOW_TRACKING_URI``, else the project's store
             ``outputs/mlflow.db`` (as ``wordlab.load_run``).

@@ -12,7 +12,13 @@ from mlflow.tracking import MlflowClient
 # Overrides that repeat a configuration rather than change it: averaged over in summaries.
 REPEAT_KEYS = ("seed", "data.fold")
 JOB_OVERRIDES_TAG = "wordlab.job_overrides"
-KEY_METRICS = ("test/acc", "test/f1_macro", "val/acc_best", "test/loss")
+
+
+def key_metrics(columns: Sequence[str], metric: str) -> list[str]:
+    """The optimized metric, then the test split's overall figures (``test/loss`` and whatever
+    else the task logged, without per-class or per-type ones)."""
+    overall = sorted(c for c in columns if c.startswith("test/") and c.count("/") == 1)
+    return [m for m in dict.fromkeys([metric, *overall]) if m in columns]
 
 
 def parse_overrides(text: str) -> dict[str, str]:

@@ -243,12 +243,12 @@ def summarise(
     counts = {"sweep/jobs": float(len(table)), "sweep/failed": float(failed)}
     artifacts = []
     if len(table):
-        metric = optimized_metric or "test/acc"
-        maximize = "loss" not in metric
+        metric = optimized_metric or "test/loss"  # the task's metric, set by its config
+        maximize = not any(word in metric for word in ("loss", "ppl", "perplexity"))
         keys = summary.swept_keys(table)
         table.to_csv(folder / "jobs.csv", index=False)
         artifacts.append(folder / "jobs.csv")
-        metrics = [m for m in dict.fromkeys([metric, *summary.KEY_METRICS]) if m in table]
+        metrics = summary.key_metrics(list(table.columns), metric)
         stats = summary.repeat_statistics(table, keys, metrics)
         if not stats.empty:
             stats.to_csv(folder / "by_configuration.csv", index=False)
@@ -282,7 +282,9 @@ def summarise(
 
 
 def _markdown(table: Any, stats: Any, best: Any, metric: str, keys: list[str]) -> str:
-    columns = ["job", "status", "overrides", *[c for c in (metric, "test/acc") if c in table]]
+    from wordlab.tracking import summary
+
+    columns = ["job", "status", "overrides", *summary.key_metrics(list(table.columns), metric)]
     lines = [f"# Sweep summary\n\nswept: {', '.join(keys) or '(nothing)'}; metric: {metric}\n"]
     if best is not None:
         lines.append(

@@ -27,6 +27,7 @@ from pathlib import Path
 from mlflow.tracking import MlflowClient
 
 from wordlab.tracking.store import default_tracking_uri
+from wordlab.tracking.summary import key_metrics
 
 CHROMIUM_FLAGS = [
     "--headless",
@@ -127,7 +128,7 @@ def check_sweep(url: str, experiment: str, output: Path, timeout_ms: int = 120_0
         page.screenshot(path=str(shots[-1]), full_page=True)
         for child in children:
             page.goto(f"{base}/runs/{child.info.run_id}", wait_until="domcontentloaded")
-            for name in ("test/acc", "val/acc_best"):
+            for name in key_metrics(list(child.data.metrics), "test/loss"):
                 page.get_by_text(name, exact=True).first.wait_for()
                 shown = _shown_value(page.inner_text("body"), name)
                 expected = child.data.metrics[name]
