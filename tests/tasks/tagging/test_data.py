@@ -3,8 +3,8 @@
 from pathlib import Path
 
 import pytest
-from conftest import make_tagged_rows, write_jsonl
 
+from conftest import make_tagged_rows, write_jsonl
 from wordlab.data.errors import DataError
 from wordlab.tasks.tagging import TaggingDataModule
 from wordlab.tasks.tagging.schemes import detect_scheme
