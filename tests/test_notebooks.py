@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import make_rows, write_jsonl
+from conftest import make_rows, make_tagged_rows, write_jsonl
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -32,8 +32,18 @@ def notebook_corpus(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def notebook_tagged_corpus(tmp_path: Path) -> Path:
+    """Token and NER tag lists for the tagging notebook (06_named_entities)."""
+    folder = tmp_path / "notebook-tagged-corpus"
+    write_jsonl(folder / "train.jsonl", make_tagged_rows(120, 1))
+    write_jsonl(folder / "validation.jsonl", make_tagged_rows(30, 2))
+    write_jsonl(folder / "test.jsonl", make_tagged_rows(30, 3))
+    return folder
+
+
 def test_there_are_notebooks() -> None:
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -47,11 +57,16 @@ def test_notebook_is_committed_without_outputs(path: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs(
-    path: Path, notebook_corpus: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+    path: Path,
+    notebook_corpus: Path,
+    notebook_tagged_corpus: Path,
+    isolated: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # The kernel inherits this environment, with the isolated stores of the autouse fixture.
     monkeypatch.setenv("WORDLAB_NOTEBOOK_TINY", "1")
     monkeypatch.setenv("WORDLAB_NOTEBOOK_DATA", str(notebook_corpus))
+    monkeypatch.setenv("WORDLAB_NOTEBOOK_TAGGED_DATA", str(notebook_tagged_corpus))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

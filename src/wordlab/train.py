@@ -287,7 +287,7 @@ def _fit(
         trainer.test(system, datamodule=datamodule)
         metrics = fit_metrics | {k: float(v) for k, v in trainer.callback_metrics.items()}
         if recorder is not None:
-            _log_test_report(system, datamodule, recorder, run_dir)
+            metrics |= _log_test_report(system, datamodule, recorder, run_dir)
             if model_file:
                 recorder.log_artifacts([model_file], CHECKPOINTS)
             recorder.finish()
@@ -330,15 +330,18 @@ def _load_best(
 
 def _log_test_report(
     system: TaskSystem, datamodule: TextDataModule, recorder: RunRecorder, run_dir: Path
-) -> None:
-    """The task's test reports, written to the run folder's ``test/`` and logged."""
+) -> dict[str, float]:
+    """The task's test reports, written to the run folder's ``test/`` and logged; return the
+    metrics they add (per class or type, seen and unseen entities...)."""
     from wordlab.tasks import get_task, task_name
 
     folder = run_dir / "test"
     folder.mkdir(exist_ok=True)
     task = get_task(task_name(system.run_metadata.get("config", {})))
-    recorder.log_metrics(task.write_test_report(system, datamodule, folder))
+    metrics = task.write_test_report(system, datamodule, folder)
+    recorder.log_metrics(metrics)
     recorder.log_artifacts([folder], TEST_REPORTS)
+    return metrics
 
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
