@@ -1,10 +1,13 @@
-"""Attribute a classifier's predictions to its input tokens, with Captum.
+"""Attribute a classifier's predictions (or a tagger's spans) to the input tokens, with Captum.
 
 Integrated gradients (Sundararajan et al., 2017, "Axiomatic Attribution for Deep Networks") on
 the embedding layer: the token vectors move from a baseline of zero vectors (the ``<pad>``
 vector) to their values, and each token's score is its share of the change of the explained
 class's logit, summed over the vector's features (over both channels of a multichannel model).
 Gradient times input is the one-step alternative, also used when integrated gradients fails.
+
+For a tagger the explained score is the sum of a predicted span's tag scores, attributed to the
+sentence's word vectors (the character features are held fixed).
 """
 
 from __future__ import annotations
@@ -22,6 +25,8 @@ from wordlab.data.vocab import UNK, UNK_ID
 from wordlab.models.bag import ngram_spans
 from wordlab.predictor import Predictor, load_checkpoint, load_run
 from wordlab.tasks.classification.predictor import TextPredictor
+from wordlab.tasks.tagging.predictor import TaggerPredictor
+from wordlab.tasks.tagging.schemes import spans
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,14 +131,17 @@ def explain(
     internal_batch_size: int = 64,
     tracking_uri: str | None = None,
 ) -> Explanations:
-    """Attribute the prediction of each text to its tokens (CNN, RNN and bag models).
+    """Attribute the prediction of each text to its tokens (CNN, RNN and bag models), or for a
+    tagger, a predicted entity span to the sentence's tokens.
 
     Args:
         source: A ``Predictor``, an MLflow run id, a checkpoint path, or what ``wordlab.fit``
             returned.
         texts: One text or several.
         target: The class to explain, one for all texts or one per text (default: the
-            predicted class of each).
+            predicted class of each). For a tagger: the entity type whose first predicted span
+            in the text is explained (default: the first predicted span), through the sum of
+            that span's tag scores.
         gold: The true class of each text, shown next to the prediction.
         method: ``integrated_gradients`` or ``grad_x_input`` (gradient times input: one
             backward pass, cruder). Integrated gradients falls back to it, with a warning, if
@@ -152,13 +160,19 @@ def explain(
     require_captum()
     if method not in METHODS:
         raise ValueError(f"unknown explain method {method!r}; expected one of {METHODS}")
-    predictor = as_predictor(source, tracking_uri)
+    predictor = _any_predictor(source, tracking_uri)
     texts = [texts] if isinstance(texts, str) else list(texts)
+    settings = {"method": method, "n_steps": n_steps, "internal_batch_size": internal_batch_size}
+    if isinstance(predictor, TaggerPredictor):
+        types = _per_text(target, len(texts), "target")
+        return Explanations(
+            _explain_span(predictor, t, w, settings) for t, w in zip(texts, types, strict=True)
+        )
+    predictor = as_predictor(predictor)
     targets = _per_text(target, len(texts), "target")
     golds = _per_text(gold, len(texts), "gold")
     for name in {*targets, *golds} - {None, *predictor.label_names}:
         raise ValueError(f"unknown class {name!r}; the model's classes: {predictor.label_names}")
-    settings = {"method": method, "n_steps": n_steps, "internal_batch_size": internal_batch_size}
     return Explanations(
         _explain_one(predictor, text, wanted, label, settings)
         for text, wanted, label in zip(texts, targets, golds, strict=True)
@@ -251,6 +265,51 @@ def _explain_one(
     )
 
 
+def _explain_span(
+    predictor: TaggerPredictor, text: str, wanted: str | None, settings: dict
+) -> Explanation:
+    """Attribute a tagger's predicted span (the first of type ``wanted``, or the first) to the
+    word vectors of the sentence: the score explained is the sum of the span's tag scores."""
+    system = predictor.system.eval()
+    tokens = predictor.tokenizer(text) or [text]
+    batch = {k: v.to(system.device) for k, v in predictor.batch([tokens]).items()}
+    with torch.no_grad():
+        emissions = system(batch)  # (1, T, K)
+    path = system.decode(emissions, batch["input_ids"] != 0)[0]
+    names = predictor.tag_names
+    found = [s for s in spans([names[i] for i in path]) if wanted in (None, s.label)]
+    if not found:
+        raise ValueError(f"no predicted {wanted or 'entity'} span in {text!r} to explain")
+    span = found[0]
+    positions = torch.arange(span.start, span.end, device=system.device)  # (L,)
+    tags = torch.tensor(path[span.start : span.end], device=system.device)  # (L,)
+    words = system.embedder(batch["input_ids"]).detach()  # (1, T, D)
+    chars = system.char_encoder(batch["char_ids"]).detach() if system.char_encoder else None
+    mask = batch["input_ids"] != 0  # (1, T)
+
+    def forward(vectors: torch.Tensor) -> torch.Tensor:  # (S, T, D) -> (S,)
+        size = vectors.size(0)
+        extra = chars.expand(size, -1, -1) if chars is not None else None
+        inputs = torch.cat([vectors, extra], -1) if extra is not None else vectors
+        states = system.encoder(inputs, mask.expand(size, -1))  # (S, T, H)
+        return system.scores(states)[:, positions, tags].sum(-1)
+
+    attributions, delta, used = _attribute(forward, (words,), None, settings)
+    probability = emissions[0, positions].softmax(-1).gather(1, tags.unsqueeze(1)).mean()
+    label = f"{span.label} '{' '.join(tokens[span.start : span.end])}'"
+    return Explanation(
+        text=text,
+        tokens=tokens,
+        unknown=[i == UNK_ID for i in batch["input_ids"][0].tolist()],
+        scores=attributions[0][0].sum(-1).float().cpu().tolist(),
+        target=label,
+        predicted=label,
+        probabilities={span.label: float(probability)},
+        method=used,
+        delta=delta,
+    )
+
+
 def model_inputs(system: TextClassifier, token_ids: torch.Tensor) -> Inputs:
     """Per-token vectors of one text (each (1, ...)), a forward from them, and the folding.
 
@@ -291,7 +350,7 @@ def model_inputs(system: TextClassifier, token_ids: torch.Tensor) -> Inputs:
 def _attribute(
     forward: Callable[..., torch.Tensor],
     inputs: tuple[torch.Tensor, ...],
-    target: int,
+    target: int | None,
     settings: dict,
 ) -> tuple[tuple[torch.Tensor, ...], float | None, str]:
     from captum.attr import InputXGradient, IntegratedGradients

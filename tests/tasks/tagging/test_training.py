@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
+import wordlab
 from conftest import make_tagged_rows, write_jsonl
 from wordlab.config import compose
 from wordlab.evaluate import evaluate
@@ -47,6 +48,11 @@ def test_a_tagger_learns_the_tiny_corpus_and_records_its_reports(
     assert all(text[s["start"] : s["end"]] == s["text"] for s in found["spans"])
     [tokens_in] = predictor.predict([["Emil", "saw", "Oslo", "."]])
     assert tokens_in["tags"] == ["B-PER", "O", "B-LOC", "O"]
+
+    [explained] = wordlab.explain(predictor, "Yesterday, Chen Tanaka visited Lima.", target="LOC")
+    assert explained.target == "LOC 'Lima'" and len(explained.scores) == len(explained.tokens)
+    # integrated gradients' completeness: the scores add up to the span score's change
+    assert explained.method == "integrated_gradients" and abs(explained.delta) < 1e-3
 
     metrics = evaluate(compose([f"run_id={result.run_id}"], config_name="eval"))
     assert metrics["f1"] == pytest.approx(result.metrics["test/f1"])
