@@ -109,12 +109,16 @@ def test_a_crafted_run_runs_no_code_in_eval_predict_or_load(
 
 def test_every_shipped_model_data_and_system_config_can_be_rebuilt() -> None:
     conf = Path(config_dir())
-    for section in ("model", "data"):
-        for option in sorted(p.stem for p in (conf / section).glob("[!_]*.yaml")):
-            extra = ["data.path=x"] if option == "local" else []
-            target = compose([f"{section}={option}", *extra])[section]._target_
-            assert target in REBUILDABLE[section], f"{section}={option}: allow {target}"
-    assert compose().system._target_ in REBUILDABLE["system"]
+    tasks = sorted(p.stem for p in (conf / "task").glob("*.yaml"))
+    for task in tasks:
+        for section in ("model", "data"):
+            for option in sorted(p.stem for p in (conf / section).glob("[!_]*.yaml")):
+                extra = ["data.path=x"] if option == "local" else []
+                cfg = compose([f"task={task}", f"{section}={option}", *extra])
+                target = cfg[section]._target_
+                assert target in REBUILDABLE[section], f"{section}={option}: allow {target}"
+        system = compose([f"task={task}"]).system._target_
+        assert system in REBUILDABLE["system"], f"task={task}: allow {system}"
 
 
 def test_a_classifier_saved_before_tasks_were_an_axis_still_loads(
