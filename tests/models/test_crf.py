@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from wordlab.models.crf import CRF
+from wordlab.models.crf import SMALL_BATCH as CRF_SMALL_BATCH
 
 
 @torch.no_grad()
@@ -78,3 +79,16 @@ def test_bad_shapes_are_named() -> None:
         crf.decode(torch.zeros(1, 2, 3), torch.tensor([[False, True]]))
     with pytest.raises(ValueError, match=r"expected shape \(3, 3\)"):
         CRF(3, allowed=torch.ones(2, 2, dtype=torch.bool))
+
+
+def test_large_batches_decode_as_each_sequence_alone() -> None:
+    torch.manual_seed(3)
+    crf = CRF(5)
+    lengths = torch.randint(1, 12, (CRF_SMALL_BATCH + 8,))  # above the Python-lists limit
+    mask = torch.arange(11).unsqueeze(0) < lengths.unsqueeze(1)  # (B, T)
+    emissions = torch.randn(len(lengths), 11, 5)
+    alone = [
+        crf.decode(emissions[i : i + 1, :n], mask[i : i + 1, :n])[0]
+        for i, n in enumerate(lengths.tolist())
+    ]
+    assert crf.decode(emissions, mask) == alone

@@ -15,6 +15,11 @@ from torch import nn
 FORBIDDEN = -1e4  # a transition score no path can make up for (finite: no NaN in gradients)
 
 
+# Up to this many sequences, Viterbi backtracks in Python lists; above it, with one gather per
+# step for the whole batch (experiments/bench: B9).
+SMALL_BATCH = 32
+
+
 class CRF(nn.Module):
     """Transition scores between ``num_tags`` tags, the path likelihood, and Viterbi decoding.
 
@@ -108,15 +113,26 @@ class CRF(nn.Module):
             step, pointer = candidates.max(dim=1)  # (B, K_to) each
             pointers.append(pointer)
             best = torch.where(mask[:, t : t + 1], step + emissions[:, t], best)
-        last = (best + end).argmax(1)  # (B,)
-        lengths = mask.sum(1).tolist()
-        paths = []
-        for row, length in enumerate(lengths):
-            path = [int(last[row])]
-            for pointer in reversed(pointers[: length - 1]):
-                path.append(int(pointer[row, path[-1]]))
-            paths.append(path[::-1])
-        return paths
+        lengths = mask.sum(1)  # (B,)
+        tag = (best + end).argmax(1)  # (B,): the best last tag
+        if len(lengths) <= SMALL_BATCH and pointers:  # a few rows: backtrack in Python lists
+            back = torch.stack(pointers).tolist()  # (T - 1, B, K)
+            found = []
+            for row, (length, last) in enumerate(zip(lengths.tolist(), tag.tolist(), strict=True)):
+                path = [last]
+                for position in range(length - 2, -1, -1):
+                    path.append(back[position][row][path[-1]])
+                found.append(path[::-1])
+            return found
+        # Many rows: backtrack all at once, one gather per time step from each sequence's end.
+        paths = torch.zeros_like(mask, dtype=torch.long)  # (B, T)
+        rows = torch.arange(len(lengths), device=lengths.device)
+        paths[rows, lengths - 1] = tag
+        for t in range(emissions.size(1) - 1, 0, -1):
+            inside = t < lengths  # (B,): position t is a real token, so t - 1 is too
+            tag = torch.where(inside, pointers[t - 1].gather(1, tag.unsqueeze(1)).squeeze(1), tag)
+            paths[:, t - 1] = torch.where(inside, tag, paths[:, t - 1])
+        return [row[:n] for row, n in zip(paths.tolist(), lengths.tolist(), strict=True)]
 
 
 def _bool(

@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 import datasets
+import numpy as np
 import torch
 
 from wordlab.data import corpus, prepare, splits
@@ -25,6 +26,23 @@ log = logging.getLogger(__name__)
 
 # Character ids: 0 pads a word's characters, 1 is a character training never saw.
 CHAR_PAD, CHAR_UNK = 0, 1
+
+
+def char_table(words: list[str], chars: list[str], max_word_length: int) -> torch.Tensor:
+    """Character ids of each word, (N, max_word_length): ``chars[i]`` is id ``i + 2``, an unknown
+    character ``CHAR_UNK``, padding ``CHAR_PAD``. Vectorized: each distinct character is looked
+    up once, whatever the number of words."""
+    lengths = np.fromiter((min(len(w), max_word_length) for w in words), np.int64, len(words))
+    text = "".join(w[:max_word_length] for w in words)
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    index = {c: i + 2 for i, c in enumerate(chars)}
+    lookup = np.array([index.get(chr(c), CHAR_UNK) for c in distinct], dtype=np.int64)
+    table = np.full((len(words), max_word_length), CHAR_PAD, dtype=np.int64)
+    rows = np.repeat(np.arange(len(words)), lengths)
+    starts = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    table[rows, np.arange(len(codes)) - starts] = lookup[inverse.reshape(-1)]
+    return torch.from_numpy(table)
 
 
 class TaggingDataModule(TextDataModule):
@@ -269,12 +287,7 @@ class TaggingDataModule(TextDataModule):
     def char_ids(self, words: list[str]) -> torch.Tensor:
         """Character ids of each word, (N, L): 0 pads, 1 marks a character training never saw."""
         assert self.chars is not None
-        index = {c: i + 2 for i, c in enumerate(self.chars)}
-        table = torch.zeros(len(words), self.max_word_length, dtype=torch.long)
-        for row, word in enumerate(words):
-            ids = [index.get(c, CHAR_UNK) for c in word[: self.max_word_length]]
-            table[row, : len(ids)] = torch.tensor(ids, dtype=torch.long)
-        return table
+        return char_table(words, self.chars, self.max_word_length)
 
     def tokens(self, name: str) -> list[list[str]]:
         """The words of every sentence of split ``name``, as in the corpus."""

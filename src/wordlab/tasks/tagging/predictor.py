@@ -12,6 +12,7 @@ from wordlab.data.tokenizers import make_tokenizer
 from wordlab.data.vocab import UNK_ID, Vocabulary
 from wordlab.predictor import Predictor
 from wordlab.tasks.tagging import schemes
+from wordlab.tasks.tagging.data import char_table
 from wordlab.tasks.tagging.system import SequenceTagger
 
 
@@ -45,7 +46,6 @@ class TaggerPredictor(Predictor):
         self.max_word_length = int(data.get("max_word_length", 30))
         # Raw texts are cut into words with the corpus's case kept: the characters see it.
         self.tokenizer = make_tokenizer(data.get("tokenizer", "regex"), lowercase=False)
-        self._char_index = {c: i + 2 for i, c in enumerate(self.chars)}
 
     @property
     def label_names(self) -> list[str]:
@@ -59,11 +59,7 @@ class TaggerPredictor(Predictor):
         ]
         split = TokenizedSplit.from_lists(ids)
         words = [w for s in sentences for w in s]
-        chars = torch.zeros(len(words), self.max_word_length, dtype=torch.long)
-        for row, word in enumerate(words):
-            found = [self._char_index.get(c, 1) for c in word[: self.max_word_length]]
-            chars[row, : len(found)] = torch.tensor(found, dtype=torch.long)
-        split.word_chars = chars
+        split.word_chars = char_table(words, self.chars, self.max_word_length)
         return split.__getitems__(list(range(len(sentences))))
 
     @torch.no_grad()
