@@ -52,6 +52,8 @@ class TaskSystem(pl.LightningModule):
             raise ValueError("embedding.multichannel needs an encoder of padded batches (cnn, rnn)")
         self.embedder = TokenEmbedder(embeddings, sparse=bool(getattr(encoder, "sparse", False)))
         self.encoder = encoder
+        # Dropout on each token's input vector (a task that wants it sets it; padded batches).
+        self.input_dropout: nn.Module = nn.Identity()
         self.optimizer_factory = optimizer
         self.scheduler_factory = scheduler
         self.scheduler_interval = scheduler_interval
@@ -74,7 +76,7 @@ class TaskSystem(pl.LightningModule):
         vectors = self.embedder(input_ids)  # (B, T, D)
         if extra is not None:
             vectors = torch.cat([vectors, extra], dim=-1)  # (B, T, D + E)
-        return self.encoder(vectors, mask)
+        return self.encoder(self.input_dropout(vectors), mask)
 
     def on_train_epoch_end(self) -> None:
         drift = self.embedder.drift()

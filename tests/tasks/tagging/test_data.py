@@ -106,3 +106,13 @@ def test_integer_tags_take_names_from_the_options_or_say_which_are_missing(
 def test_an_unknown_scheme_is_refused_with_the_option_named(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="tag_scheme"):
         TaggingDataModule(str(tmp_path), tag_scheme="bilou")
+
+
+def test_vocab_splits_give_words_of_other_splits_a_row(tmp_path: Path) -> None:
+    test = [{"tokens": ["Zoe", "left", "Oslo", "."], "ner_tags": ["B-PER", "O", "B-LOC", "O"]}]
+    folder = corpus(tmp_path, make_tagged_rows(30, 1), test)
+    assert "Zoe" not in module(folder).vocab
+    data = module(folder, vocab_splits=["train", "validation", "test"])
+    assert (
+        "Zoe" in data.vocab and data.stats["train_tokens"] == module(folder).stats["train_tokens"]
+    )

@@ -58,6 +58,10 @@ class TaggingDataModule(TextDataModule):
         source_scheme: Scheme of the corpus's tags; ``auto`` reads it from the training tags.
             Predictions are written back in it.
         max_word_length: Characters kept per word for the character features.
+        vocab_splits: Splits whose words enter the vocabulary (tags are read from training
+            only). ``[train, validation, test]`` gives every word a row, so a test word that
+            pretrained vectors know keeps its vector instead of ``<unk>``'s, as NCRF++ and
+            Lample et al.'s code build their vocabularies.
         chars: A trained model's characters (evaluation).
     """
 
@@ -70,6 +74,7 @@ class TaggingDataModule(TextDataModule):
         tag_scheme: str | None = "bioes",
         source_scheme: str = "auto",
         max_word_length: int = 30,
+        vocab_splits: list[str] | None = None,
         chars: list[str] | None = None,
         **options: Any,
     ) -> None:
@@ -83,10 +88,14 @@ class TaggingDataModule(TextDataModule):
             schemes.check_scheme(source_scheme)
         if max_word_length < 1:
             raise ValueError(f"data.max_word_length={max_word_length}: expected at least 1")
+        vocab_splits = list(vocab_splits or ["train"])
+        if unknown := set(vocab_splits) - {"train", "validation", "test"}:
+            raise ValueError(f"data.vocab_splits: unknown splits {sorted(unknown)}")
         self.settings |= {
             "tag_scheme": self.tag_scheme,
             "source_scheme": source_scheme,
             "max_word_length": max_word_length,
+            "vocab_splits": vocab_splits,
         }
         self.source_scheme = source_scheme
         self.chars = list(chars) if chars is not None else None
@@ -150,8 +159,11 @@ class TaggingDataModule(TextDataModule):
         counts: dict[str, int] = {}
         if self.vocab is None:
             counts = prepare.count_tokens(raw["train"])
+            vocab_counts = Counter(counts)
+            for name in set(self.settings["vocab_splits"]) - {"train"}:
+                vocab_counts.update(prepare.count_tokens(raw[name]))
             self.vocab = Vocabulary.from_counts(
-                counts, self.settings["min_freq"], self.settings["max_size"]
+                dict(vocab_counts), self.settings["min_freq"], self.settings["max_size"]
             )
         if self.chars is None:
             letters = Counter(c for words in raw["train"]["words"] for w in words for c in w)

@@ -43,6 +43,8 @@ class SequenceTagger(TaskSystem):
         tag_scheme: Scheme of ``tag_names`` (for the CRF's constraints and span F1); None for
             tags without spans (part of speech: token accuracy only).
         dropout: Dropout on the encoder states before the tag scores.
+        input_dropout: Dropout on each token's input (word vector and character features), as
+            Ma & Hovy (2016) and Lample et al. (2016) apply it.
         optimizer: Partial optimizer (None: a model rebuilt to predict).
         scheduler: Partial learning-rate scheduler, or None (see ``TaskSystem``).
         scheduler_interval: ``epoch`` or ``step``.
@@ -59,6 +61,7 @@ class SequenceTagger(TaskSystem):
         head: str = "crf",
         tag_scheme: str | None = "bioes",
         dropout: float = 0.5,
+        input_dropout: float = 0.5,
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
         scheduler: Callable[..., Any] | None = None,
         scheduler_interval: str = "epoch",
@@ -84,6 +87,7 @@ class SequenceTagger(TaskSystem):
             )
         features: int = encoder.output_dim  # type: ignore[assignment]
         self.dropout = nn.Dropout(dropout)
+        self.input_dropout = nn.Dropout(input_dropout)
         self.scores = nn.Linear(features, len(self.tag_names))
         self.crf: CRF | None = None
         if head == "crf":
