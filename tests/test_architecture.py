@@ -64,3 +64,18 @@ def test_a_task_imports_no_other_task(path: Path) -> None:
 )
 def test_entry_points_and_tracking_name_no_task_class_or_metric(path: Path) -> None:
     assert not TASK_NAMES.findall(path.read_text())
+
+
+@pytest.mark.parametrize(
+    "path",
+    [p for folder in ("data", "embeddings", "models", "systems", "tasks") for p in sources(folder)],
+    ids=lambda p: str(p.relative_to(PACKAGE)),
+)
+def test_only_entry_points_import_hydra_at_module_level(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    if "@hydra.main" in path.read_text():
+        return  # an entry point (wordlab-baseline)
+    top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    names = {a.name for n in top if isinstance(n, ast.Import) for a in n.names}
+    names |= {n.module for n in top if isinstance(n, ast.ImportFrom) and n.module}
+    assert not {m for m in names if m.split(".")[0] == "hydra"}

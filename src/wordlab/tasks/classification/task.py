@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from hydra.utils import instantiate
 
 from wordlab.data.vocab import Vocabulary
 from wordlab.embeddings.base import InitialEmbeddings
@@ -25,6 +24,8 @@ if TYPE_CHECKING:
 def build_system(
     cfg: DictConfig, datamodule: TextDataModule, embeddings: InitialEmbeddings
 ) -> TextClassifier:
+    from hydra.utils import instantiate  # only here: loading a run needs no Hydra
+
     encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
     datamodule.layout = encoder.input_layout
     return instantiate(

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import torch
-from hydra.utils import instantiate
 
 from wordlab.data.errors import DataError
 from wordlab.data.vocab import Vocabulary
@@ -36,6 +35,8 @@ def _metadata(datamodule: TaggingDataModule) -> dict[str, Any]:
 def build_system(
     cfg: DictConfig, datamodule: TaggingDataModule, embeddings: InitialEmbeddings
 ) -> SequenceTagger:
+    from hydra.utils import instantiate  # only here: loading a run needs no Hydra
+
     if not hasattr(datamodule, "chars"):
         raise ValueError(
             "task=tagging reads tokens and tags per token: data._target_ must be "
