@@ -9,10 +9,12 @@
 set -euo pipefail
 D=${WORDLAB_DATA:-../shared/data}
 P="experiment=conll2003/bilstm_cnn_crf callbacks.progress_bar=null"
-W2V="embedding=word2vec embedding.embedding_dim=100 embedding.extra_text=[$D/wikitext2/train.txt]"
+# Without GloVe, a word seen only outside training has no vector to bring: it reads <unk>
+# (data.vocab_splits=[train]) instead of a random row that training never moves.
+W2V="embedding=word2vec embedding.embedding_dim=100 embedding.extra_text=[$D/wikitext2/train.txt] data.vocab_splits=[train]"
 wordlab-train --multirun $P seed=1,2,3 "sweep_name=conll2003 glove"
 wordlab-train --multirun $P $W2V seed=1,2,3 "sweep_name=conll2003 word2vec"
-wordlab-train --multirun $P embedding=random embedding.embedding_dim=100 seed=1,2,3 \
+wordlab-train --multirun $P embedding=random embedding.embedding_dim=100 data.vocab_splits=[train] seed=1,2,3 \
   "sweep_name=conll2003 random"
 wordlab-train --multirun $P system.head=softmax,crf system.chars=null,cnn seed=1 \
   "sweep_name=conll2003 ablation"
