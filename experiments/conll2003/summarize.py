@@ -45,7 +45,7 @@ def records(store: str | None) -> pd.DataFrame:
     for name in ("f1", "f1_seen", "f1_unseen", "acc"):
         column = f"metrics.test/{name}"
         runs[name] = 100 * runs[column] if column in runs else float("nan")
-    runs["epochs"] = runs.get("metrics.epoch", pd.Series(float("nan"), index=runs.index)) + 1
+    runs["epochs"] = runs.get("metrics.epoch", pd.Series(float("nan"), index=runs.index))
     runs["started"] = runs["start_time"].dt.strftime("%Y-%m-%d %H:%M")
     runs["minutes"] = ((runs["end_time"] - runs["start_time"]).dt.total_seconds() / 60).round(1)
     return runs[RECORD]
