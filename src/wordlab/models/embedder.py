@@ -82,3 +82,12 @@ def legacy_state_keys(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]
             key = f"embedder.{key}"
         renamed[key] = value
     return renamed
+
+
+def saved_embeddings(state: dict[str, torch.Tensor]) -> InitialEmbeddings:
+    """An all-zero initial table of the shape a saved embedder has (and whether it had a static
+    channel): enough to rebuild the system, whose weights then come from ``state``."""
+    return InitialEmbeddings(
+        weight=torch.zeros_like(state["embedder.embedding.weight"]),
+        multichannel="embedder.static_embedding.weight" in state,
+    )

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from wordlab.plots import count_heatmap
+
 
 def per_class_scores(confusion: torch.Tensor, label_names: Sequence[str]) -> pd.DataFrame:
     """Precision, recall, F1 and support per class from a (gold x predicted) confusion matrix."""
@@ -34,25 +36,7 @@ def per_class_scores(confusion: torch.Tensor, label_names: Sequence[str]) -> pd.
 
 def confusion_figure(confusion: torch.Tensor, label_names: Sequence[str], path: Path) -> Path:
     """Save the confusion matrix as a PNG heat map with counts in the cells."""
-    from matplotlib.figure import Figure
-
-    matrix = confusion.numpy()
-    size = max(4.0, 0.6 * len(label_names) + 2)
-    # A Figure without pyplot draws off-screen and leaves the caller's (notebook's) backend alone.
-    fig = Figure(figsize=(size, size))
-    ax = fig.subplots()
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(label_names)), label_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(label_names)), label_names)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (row, col), count in np.ndenumerate(matrix):
-        color = "white" if count > threshold else "black"
-        ax.text(col, row, str(count), ha="center", va="center", color=color, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
+    return count_heatmap(confusion.numpy(), label_names, label_names, path)
 
 
 def write_predictions(

@@ -10,6 +10,7 @@ import torch
 
 from wordlab.data.vocab import Vocabulary
 from wordlab.embeddings.base import InitialEmbeddings
+from wordlab.models.embedder import saved_embeddings
 from wordlab.rebuild import rebuild
 from wordlab.tasks.classification import reports
 from wordlab.tasks.classification.predictor import TextPredictor
@@ -36,10 +37,7 @@ def build_system(
 def load_predictor(checkpoint: dict[str, Any], source: str, run_id: str | None) -> TextPredictor:
     meta, state = checkpoint["wordlab"], checkpoint["state_dict"]
     config = meta["config"]
-    embeddings = InitialEmbeddings(
-        weight=torch.zeros_like(state["embedder.embedding.weight"]),
-        multichannel="embedder.static_embedding.weight" in state,
-    )
+    embeddings = saved_embeddings(state)
     encoder = rebuild(config, "model", source, input_dim=embeddings.output_dim)
     system = rebuild(
         config,

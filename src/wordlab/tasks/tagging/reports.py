@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from wordlab.plots import count_heatmap
 from wordlab.tasks.tagging.metrics import ALL, entity_names, seen_and_unseen, span_scores
 from wordlab.tasks.tagging.schemes import check_scheme, spans
 
@@ -88,26 +88,8 @@ def span_confusion(
 
 def confusion_figure(table: pd.DataFrame, path: Path) -> Path:
     """Save a count table (``span_confusion``) as a PNG heat map with counts in the cells."""
-    from matplotlib.figure import Figure
-
-    matrix = table.to_numpy()
     rows, columns = [str(r) for r in table.index], [str(c) for c in table.columns]
-    size = max(4.0, 0.6 * max(len(rows), len(columns)) + 2)
-    # A Figure without pyplot draws off-screen (Agg) and leaves the caller's backend alone.
-    fig = Figure(figsize=(size, size))
-    ax = fig.subplots()
-    ax.imshow(matrix, cmap="Blues")
-    ax.set_xticks(range(len(columns)), columns, rotation=45, ha="right")
-    ax.set_yticks(range(len(rows)), rows)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("gold")
-    threshold = matrix.max() / 2 if matrix.size else 0
-    for (row, col), count in np.ndenumerate(matrix):
-        color = "white" if count > threshold else "black"
-        ax.text(col, row, str(count), ha="center", va="center", color=color, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    return path
+    return count_heatmap(table.to_numpy(), rows, columns, path)
 
 
 def write_conll(

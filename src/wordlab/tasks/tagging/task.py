@@ -12,6 +12,7 @@ import torch
 from wordlab.data.errors import DataError
 from wordlab.data.vocab import Vocabulary
 from wordlab.embeddings.base import InitialEmbeddings
+from wordlab.models.embedder import saved_embeddings
 from wordlab.rebuild import rebuild
 from wordlab.tasks.tagging import reports, schemes
 from wordlab.tasks.tagging.metrics import ALL, span_scores
@@ -60,10 +61,7 @@ def build_system(
 def load_predictor(checkpoint: dict[str, Any], source: str, run_id: str | None) -> TaggerPredictor:
     meta, state = checkpoint["wordlab"], checkpoint["state_dict"]
     config = meta["config"]
-    embeddings = InitialEmbeddings(
-        weight=torch.zeros_like(state["embedder.embedding.weight"]),
-        multichannel="embedder.static_embedding.weight" in state,
-    )
+    embeddings = saved_embeddings(state)
     system_cfg = config.get("system", {})
     extra = char_features(system_cfg.get("chars"), system_cfg.get("char_options"))
     encoder = rebuild(config, "model", source, input_dim=embeddings.output_dim + extra)
