@@ -299,8 +299,12 @@ class TextDataModule(pl.LightningDataModule):
             assert self.splits is not None
             if name not in self.splits:
                 raise DataError(f"{self.path}: no split {name!r}; found {sorted(self.splits)}")
-            self._tensors[name] = TokenizedSplit.from_dataset(self.splits[name], self.layout)
+            self._tensors[name] = self.tensors(self.splits[name])
         return self._tensors[name]
+
+    def tensors(self, dataset: datasets.Dataset) -> TokenizedSplit:
+        """A prepared split as the tensors batches are cut from (a data flavour adds its own)."""
+        return TokenizedSplit.from_dataset(dataset, self.layout)
 
     def training_tokens(self) -> list[list[str]]:
         """Every training text as tokens, untruncated (to train word vectors on)."""

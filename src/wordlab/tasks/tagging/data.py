@@ -282,19 +282,14 @@ class TaggingDataModule(TextDataModule):
 
     # ----------------------------------------------------------------- access
 
-    def split(self, name: str) -> TokenizedSplit:
-        if name not in self._tensors:
-            self.prepare()
-            assert self.splits is not None
-            if name not in self.splits:
-                raise DataError(f"{self.path}: no split {name!r}; found {sorted(self.splits)}")
-            dataset = self.splits[name]
-            base = TokenizedSplit.from_dataset(dataset.add_column("label", [0] * len(dataset)))
-            tags = torch.tensor([t for row in dataset["tag_ids"] for t in row], dtype=torch.long)
-            chars = self.char_ids([w for row in dataset["words"] for w in row])
-            base.token_labels, base.word_chars = tags, chars
-            self._tensors[name] = base
-        return self._tensors[name]
+    def tensors(self, dataset: datasets.Dataset) -> TokenizedSplit:
+        """Word ids, with each token's tag and characters beside them."""
+        base = TokenizedSplit.from_dataset(dataset.add_column("label", [0] * len(dataset)))
+        base.token_labels = torch.tensor(
+            [t for row in dataset["tag_ids"] for t in row], dtype=torch.long
+        )
+        base.word_chars = self.char_ids([w for row in dataset["words"] for w in row])
+        return base
 
     def char_ids(self, words: list[str]) -> torch.Tensor:
         """Character ids of each word, (N, L): 0 pads, 1 marks a character training never saw."""
