@@ -81,7 +81,7 @@ def predict(cfg: DictConfig) -> Path:
     task = get_task(predictor.task)
     text_field = cfg.text_field or predictor.config["data"].get("text_field") or "text"
     rows = read_inputs(Path(cfg.input), text_field)
-    results = task.predict_rows(predictor, rows, text_field, cfg.batch_size)
+    results = task.predict_rows(predictor, rows, text_field, cfg.batch_size, cfg.generate)
     output = Path(cfg.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with output.open("w", encoding="utf-8") as handle:

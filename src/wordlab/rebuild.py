@@ -23,8 +23,13 @@ REBUILDABLE: dict[str, tuple[str, ...]] = {
     "system": (
         "wordlab.tasks.classification.TextClassifier",
         "wordlab.tasks.tagging.SequenceTagger",
+        "wordlab.tasks.language_model.LanguageModel",
     ),
-    "data": ("wordlab.data.TextDataModule", "wordlab.tasks.tagging.TaggingDataModule"),
+    "data": (
+        "wordlab.data.TextDataModule",
+        "wordlab.tasks.tagging.TaggingDataModule",
+        "wordlab.tasks.language_model.StreamDataModule",
+    ),
 }
 # Where classes named by older runs live now.
 MOVED = {"wordlab.systems.TextClassifier": "wordlab.tasks.classification.TextClassifier"}

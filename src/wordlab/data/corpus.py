@@ -34,7 +34,8 @@ SPLIT_ALIASES = {
     "test": "test",
 }
 # File types by suffix, and what reads them: a ``datasets`` builder, or ``conll`` (column files of
-# a token and its tags per line, read by ``wordlab.data.conll``).
+# a token and its tags per line, read by ``wordlab.data.conll``). A ``.txt`` file is one row per
+# line in a ``text`` column (language modelling corpora).
 BUILDERS = {
     ".jsonl": "json",
     ".json": "json",
@@ -42,6 +43,7 @@ BUILDERS = {
     ".tsv": "csv",
     ".parquet": "parquet",
     ".conll": "conll",
+    ".txt": "text",
 }
 FORMATS = ", ".join(BUILDERS)
 # Read CSV text as it is: pandas' default turns "NA", "null", "None", "nan", ... into missing.

@@ -45,6 +45,8 @@ def tokenize(
 
 def count_tokens(dataset: datasets.Dataset, column: str = "tokens") -> dict[str, int]:
     """Frequency of every token in a list-of-strings column."""
+    if dataset.num_rows == 0:
+        return {}
     chunks = dataset.with_format("arrow")[:].column(column).chunks
     if not chunks:
         return {}

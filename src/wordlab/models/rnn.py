@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
@@ -89,3 +91,21 @@ class RNNEncoder(nn.Module):
             else:
                 pooled = (padded * keep).sum(dim=1) / lengths.unsqueeze(1)  # (B, H * dirs)
         return self.dropout(pooled)
+
+    def stream(
+        self, embedded: torch.Tensor, state: Any = None
+    ) -> tuple[torch.Tensor, Any]:
+        """Read a window of token streams from ``state`` (a language model's, left to right).
+
+        Args:
+            embedded: Token vectors, shape (B, T, D); no padding before the last real token.
+            state: The state the previous window ended in (None: zeros).
+
+        Returns:
+            One state per token, shape (B, T, hidden_dim), dropout applied, and the final
+            recurrent state (``(h, c)`` for an LSTM), to carry into the next window.
+        """
+        if self.rnn.bidirectional:
+            raise ValueError("a stream is read left to right: model.bidirectional=false")
+        outputs, state = self.rnn(embedded, state)
+        return self.dropout(outputs), state

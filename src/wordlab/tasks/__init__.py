@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from wordlab.predictor import Predictor
     from wordlab.systems.base import TaskSystem
 
-TASKS = ("classification", "tagging")
+TASKS = ("classification", "tagging", "language_model")
 # Runs trained before tasks were an axis stored no task: they are classifiers.
 DEFAULT_TASK = "classification"
 
@@ -63,9 +63,15 @@ class Task(Protocol):
         return metrics and a table to print."""
 
     def predict_rows(
-        self, predictor: Any, rows: Sequence[dict[str, Any]], field: str, batch_size: int
+        self,
+        predictor: Any,
+        rows: Sequence[dict[str, Any]],
+        field: str,
+        batch_size: int,
+        options: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Each input row with the predictions added."""
+        """Each input row with the predictions added (``options``: ``wordlab-predict``'s
+        ``generate`` settings, for the tasks that write text)."""
 
 
 def task_name(config: Mapping[str, Any]) -> str:

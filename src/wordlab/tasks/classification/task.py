@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -156,7 +156,11 @@ def write_explanations(
 
 
 def predict_rows(
-    predictor: TextPredictor, rows: Sequence[dict[str, Any]], field: str, batch_size: int
+    predictor: TextPredictor,
+    rows: Sequence[dict[str, Any]],
+    field: str,
+    batch_size: int,
+    options: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Each row with ``prediction`` and ``probabilities`` added."""
     results = predictor.predict([r[field] for r in rows], batch_size)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -172,7 +172,11 @@ def evaluate(
 
 
 def predict_rows(
-    predictor: TaggerPredictor, rows: Sequence[dict[str, Any]], field: str, batch_size: int
+    predictor: TaggerPredictor,
+    rows: Sequence[dict[str, Any]],
+    field: str,
+    batch_size: int,
+    options: Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Each row with ``tokens``, ``tags`` and ``spans`` added (a raw text or a token list in)."""
     for number, row in enumerate(rows, start=1):
