@@ -131,3 +131,60 @@ def tagging_overrides(tagged_corpus: Path) -> list[str]:
         "callbacks.progress_bar=null",
         "system.optimizer.lr=0.01",
     ]
+
+
+ANIMALS = ["cat", "dog", "bird", "fox"]
+ACTIONS = ["sat on", "ran to", "looked at"]
+THINGS = ["the mat", "the park", "a tree"]
+
+
+def make_lines(n: int, seed: int) -> list[str]:
+    """Lines of a tiny language (``the cat sat on the mat .``), some blank, as a corpus file
+    holds them (leading space, as in PTB)."""
+    rng = random.Random(seed)
+    lines = []
+    for _ in range(n):
+        if rng.random() < 0.1:
+            lines.append("")
+            continue
+        words = ["the", rng.choice(ANIMALS), rng.choice(ACTIONS), rng.choice(THINGS), "."]
+        lines.append(" " + " ".join(words) + " ")
+    return lines
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def text_corpus(tmp_path: Path) -> Path:
+    """A folder with train/validation/test.txt of the tiny language, one line per row."""
+    folder = tmp_path / "text"
+    write_lines(folder / "train.txt", make_lines(300, 1))
+    write_lines(folder / "validation.txt", make_lines(40, 2))
+    write_lines(folder / "test.txt", make_lines(40, 3))
+    return folder
+
+
+@pytest.fixture
+def lm_overrides(text_corpus: Path) -> list[str]:
+    """Overrides for a quick real language-model run (LSTM) on the tiny text corpus."""
+    return [
+        "task=language_model",
+        "model=rnn",
+        "data=local",
+        f"data.path={text_corpus}",
+        "data.bptt=8",
+        "data.batch_size=4",
+        "model.hidden_dim=16",
+        "model.num_layers=1",
+        "embedding.embedding_dim=16",
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+        "trainer.enable_model_summary=false",
+        "callbacks.progress_bar=null",
+        "system.optimizer.lr=0.01",
+        "system.sample_tokens=5",
+    ]

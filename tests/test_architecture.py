@@ -11,7 +11,10 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "wordlab"
 ENTRY_POINTS = ("train.py", "evaluate.py", "predict.py", "predictor.py")
-TASK_NAMES = re.compile(r"TextClassifier|SequenceTagger|TaggingDataModule|val/acc|test/acc|val/f1")
+TASK_NAMES = re.compile(
+    r"TextClassifier|SequenceTagger|TaggingDataModule|LanguageModel|StreamDataModule"
+    r"|val/acc|test/acc|val/f1|val/ppl"
+)
 
 
 def imports(path: Path) -> set[str]:

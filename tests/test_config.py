@@ -8,6 +8,7 @@ from hydra.utils import instantiate
 from omegaconf import OmegaConf
 
 from wordlab.config import compose, config_dir, dataset_name
+from wordlab.tasks import get_task
 
 CONF = Path(config_dir())
 
@@ -113,3 +114,17 @@ def test_scheduler_options(option: str) -> None:
     extra = {"total_steps": 10} if option == "linear_decay" else {}
     scheduler = instantiate(system.scheduler)(optimizer=optimizer, **extra)
     assert system.scheduler_interval in ("step", "epoch") and scheduler.optimizer is optimizer
+
+
+def test_a_corpus_can_choose_its_task_and_a_task_its_model_settings() -> None:
+    cfg = compose(["data=ptb", "model=rnn"])
+    assert cfg.task.name == "language_model" and cfg.task.monitor == "val/ppl"
+    assert cfg.model._target_ == "wordlab.models.RNNEncoder" and not cfg.model.bidirectional
+    assert cfg.data.tokenizer == "whitespace" and cfg.data.lowercase is False
+    assert cfg.optimized_metric == "val/ppl_best" and cfg.callbacks.early_stopping.mode == "min"
+    task = get_task("language_model")
+    with pytest.raises(ValueError, match="add model=rnn"):
+        task.build_system(compose(["data=ptb"]), None, None)  # type: ignore[arg-type]
+    default = compose()
+    assert default.task.name == "classification" and default.model.pooling == "max"
+    assert default.data.tokenizer == "regex" and default.data.batch_size == 32  # bbc_news's

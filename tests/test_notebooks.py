@@ -23,6 +23,25 @@ def noisy_rows(count: int, seed: int, flipped: float) -> list[dict]:
     return rows
 
 
+SUBJECTS = ["the company", "the bank", "the firm", "the group", "its chairman"]
+VERBS = ["said", "reported", "expects", "announced"]
+NEWS = ["profit rose", "sales fell", "the shares rose", "costs were flat", "the deal closed"]
+WHEN = ["in the quarter", "last year", "this week", "on monday"]
+
+
+def news_lines(count: int, seed: int) -> list[str]:
+    """Lines like ``the company said sales fell in the quarter``, of one to three such clauses
+    joined by ``and`` (so that the lines fall in several length buckets)."""
+    rng = random.Random(seed)
+    return [
+        " and ".join(
+            " ".join([rng.choice(SUBJECTS), rng.choice(VERBS), rng.choice(NEWS), rng.choice(WHEN)])
+            for _ in range(rng.choice([1, 1, 2, 3]))
+        )
+        for _ in range(count)
+    ]
+
+
 @pytest.fixture
 def notebook_corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "notebook-corpus"
@@ -42,8 +61,19 @@ def notebook_tagged_corpus(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def notebook_text_corpus(tmp_path: Path) -> Path:
+    """Plain text for the language-model notebook (07_language_model): one line a row."""
+    folder = tmp_path / "notebook-text-corpus"
+    folder.mkdir()
+    for split, count, seed in [("train", 200, 1), ("validation", 40, 2), ("test", 40, 3)]:
+        text = "".join(line + "\n" for line in news_lines(count, seed))
+        (folder / f"{split}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
 def test_there_are_notebooks() -> None:
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_", "07_"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -60,6 +90,7 @@ def test_notebook_runs(
     path: Path,
     notebook_corpus: Path,
     notebook_tagged_corpus: Path,
+    notebook_text_corpus: Path,
     isolated: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -67,6 +98,7 @@ def test_notebook_runs(
     monkeypatch.setenv("WORDLAB_NOTEBOOK_TINY", "1")
     monkeypatch.setenv("WORDLAB_NOTEBOOK_DATA", str(notebook_corpus))
     monkeypatch.setenv("WORDLAB_NOTEBOOK_TAGGED_DATA", str(notebook_tagged_corpus))
+    monkeypatch.setenv("WORDLAB_NOTEBOOK_TEXT_DATA", str(notebook_text_corpus))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

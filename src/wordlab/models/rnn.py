@@ -92,9 +92,7 @@ class RNNEncoder(nn.Module):
                 pooled = (padded * keep).sum(dim=1) / lengths.unsqueeze(1)  # (B, H * dirs)
         return self.dropout(pooled)
 
-    def stream(
-        self, embedded: torch.Tensor, state: Any = None
-    ) -> tuple[torch.Tensor, Any]:
+    def stream(self, embedded: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]:
         """Read a window of token streams from ``state`` (a language model's, left to right).
 
         Args:

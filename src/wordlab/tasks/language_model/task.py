@@ -32,6 +32,11 @@ def build_system(
 ) -> LanguageModel:
     from hydra.utils import instantiate  # only here: loading a run needs no Hydra
 
+    if not str(cfg.model.get("_target_")).endswith("RNNEncoder"):
+        raise ValueError(
+            "task=language_model reads a token stream left to right with a recurrent encoder: "
+            f"add model=rnn (not {cfg.model.get('_target_')})"
+        )
     if not isinstance(datamodule, StreamDataModule):
         raise ValueError(
             "task=language_model reads token streams: data._target_ must be "
