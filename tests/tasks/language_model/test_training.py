@@ -21,7 +21,7 @@ def test_a_language_model_learns_the_tiny_language_and_records_it(
     lm_overrides: list[str], tmp_path: Path
 ) -> None:
     cfg = compose([*lm_overrides, "trainer.max_epochs=4", "system.optimizer.lr=0.02"])
-    assert not cfg.model.bidirectional and cfg.model.num_layers == 2  # the task's model settings
+    assert not cfg.model.bidirectional and cfg.model.dropout == 0.2  # the task's model settings
     result = fit(cfg)
     # far below a uniform guess over its 18 words: the tiny language is predictable
     assert result.metrics["test/ppl"] < 6
