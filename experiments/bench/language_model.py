@@ -60,13 +60,16 @@ class TrainLoopTimer(pl.Callback):
     """
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *args: object) -> None:
-        self.started = time.perf_counter()
         self.first_step = trainer.global_step
+        self.cpu_started = time.process_time()
+        self.started = time.perf_counter()
 
     def on_train_epoch_end(self, trainer: pl.Trainer, *args: object) -> None:
         seconds = time.perf_counter() - self.started
+        cpu = time.process_time() - self.cpu_started
         steps = trainer.global_step - self.first_step
-        print(json.dumps({"loop_seconds": seconds, "loop_steps": steps}), flush=True)
+        print(json.dumps({"loop_seconds": seconds, "loop_cpu_seconds": cpu, "loop_steps": steps}),
+              flush=True)  # fmt: skip
 
 
 def prefix_corpus(data: Path, work: Path, tokens: int, eval_lines: int = 200) -> Path:
@@ -147,6 +150,7 @@ def b10_train(
     plain = [PYTHON, str(HERE / "plain_lm.py"), "--train", str(corpus / "train.txt"),
              "--threads", str(threads)]  # fmt: skip
     a_loop, b_loop, a_fit, a_rate, b_rate, a_loss, b_loss = (Series() for _ in range(7))
+    a_cpu, b_cpu, ratio, cpu_ratio = (Series() for _ in range(4))
     for repeat in range(repeats):
         # Alternate which side goes first, so a change of load mid-repetition hits both alike.
         for side in "AB" if repeat % 2 == 0 else "BA":
@@ -156,7 +160,10 @@ def b10_train(
                 loop = next(x for x in lines if "loop_seconds" in x)
                 if loop["loop_steps"] != ours["steps"]:
                     raise RuntimeError(f"A ran {loop['loop_steps']} windows, not {ours['steps']}")
-                a_loop.add(loop["loop_seconds"])
+                (
+                    a_loop.add(loop["loop_seconds"]),
+                    a_cpu.add(ours["tokens"] / loop["loop_cpu_seconds"]),
+                )
                 a_fit.add(next(x for x in lines if "fit_seconds" in x)["fit_seconds"])
                 a_rate.add(ours["tokens"] / loop["loop_seconds"])
                 if logger == "mlflow":
@@ -167,7 +174,10 @@ def b10_train(
                     if result[key] != ours[key]:
                         raise RuntimeError(f"B's {key} {result[key]} is not A's {ours[key]}")
                 b_loop.add(result["loop_seconds"]), b_rate.add(result["tokens_per_second"])
+                b_cpu.add(result["tokens"] / result["loop_cpu_seconds"])
                 b_loss.add(result["train_loss"])
+        ratio.add(a_rate.values[-1] / b_rate.values[-1])
+        cpu_ratio.add(a_cpu.values[-1] / b_cpu.values[-1])
     rows = [
         [
             "B10",
@@ -178,6 +188,15 @@ def b10_train(
             f"{a_rate.median / b_rate.median:.2f}",
             ">= 0.9",
         ],
+        ["B10", "  A/B of each repetition", "-", "-", str(ratio), ""],
+        [
+            "B10",
+            "  tokens per CPU second of the loop (process time)",
+            spread(a_cpu),
+            spread(b_cpu),
+            f"{a_cpu.median / b_cpu.median:.2f} (each: {cpu_ratio})",
+            "",
+        ],  # fmt: skip
         [
             "B10",
             "  training loop (s)",

@@ -144,6 +144,7 @@ def main() -> None:
         profiler.__enter__()
     total_loss = 0.0
     tokens = steps = 0
+    cpu_started = time.process_time()
     loop_started = time.perf_counter()
     model.train()
     hidden = model.init_hidden(args.batch_size)
@@ -160,6 +161,7 @@ def main() -> None:
         tokens += targets.numel()
         steps += 1
     loop_seconds = time.perf_counter() - loop_started
+    loop_cpu_seconds = time.process_time() - cpu_started
     if profiler is not None:
         profiler.__exit__(None, None, None)
         print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
@@ -170,6 +172,7 @@ def main() -> None:
                 "tokens": tokens,
                 "vocab_size": ntokens,
                 "loop_seconds": loop_seconds,
+                "loop_cpu_seconds": loop_cpu_seconds,
                 "tokens_per_second": tokens / loop_seconds,
                 "train_loss": total_loss / steps,
                 "stream_sha1": digest(words),

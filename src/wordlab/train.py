@@ -64,6 +64,11 @@ def build(
     assert datamodule.vocab is not None
     embeddings = instantiate(cfg.embedding)(vocab=datamodule.vocab, source=datamodule)
     system = get_task(task_name(cfg)).build_system(cfg, datamodule, embeddings)
+    if cfg.get("init_from"):  # start from another run's encoder and word vectors
+        from wordlab.transfer import load_pretrained
+
+        uri = cfg.logger.get("tracking_uri") if cfg.get("logger") else None
+        embeddings.metrics |= load_pretrained(system, str(cfg.init_from), datamodule.vocab, uri)
     system.run_metadata = {
         "config": OmegaConf.to_container(cfg, resolve=True),
         "vocab": datamodule.vocab.tokens,
