@@ -47,8 +47,9 @@ def evaluate(cfg: DictConfig) -> dict[str, float]:
     name = cfg.split if "path" not in overrides else f"{datamodule.name}-{cfg.split}"
     folder = child_path(Path(cfg.paths.run_dir) / EVAL_REPORTS, name, "data.name")
     folder.mkdir(parents=True, exist_ok=True)
+    batch_size = cfg.batch_size or predictor.config["data"].get("eval_batch_size") or 256
     metrics, table = task.evaluate(
-        predictor, datamodule, cfg.split, folder, cfg.batch_size, explain=explain_count
+        predictor, datamodule, cfg.split, folder, batch_size, explain=explain_count
     )
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=1))
     if explain_count:

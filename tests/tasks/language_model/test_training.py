@@ -49,8 +49,10 @@ def test_a_language_model_learns_the_tiny_language_and_records_it(
     other = write_lines(tmp_path / "other.txt", [" the cow sat on the mat . ", " the dog ran "])
     metrics = evaluate(compose([f"run_id={result.run_id}", f"data.path={other}"], "eval"))
     assert metrics["unknown"] == 1 and metrics["tokens"] == 11  # 12 with <eos>, the first unread
-    same = evaluate(compose([f"run_id={result.run_id}", "batch_size=1"], config_name="eval"))
-    assert same["ppl"] == pytest.approx(result.metrics["test/ppl"], rel=0.05)
+    same = evaluate(compose([f"run_id={result.run_id}"], config_name="eval"))
+    assert same["ppl"] == pytest.approx(result.metrics["test/ppl"], rel=1e-5)  # same pieces
+    one = evaluate(compose([f"run_id={result.run_id}", "batch_size=1"], config_name="eval"))
+    assert one["ppl"] == pytest.approx(result.metrics["test/ppl"], rel=0.05)
 
     prompts = write_lines(tmp_path / "prompts.txt", ["the bird", "the fox ran"])
     out = tmp_path / "scored.jsonl"

@@ -44,8 +44,14 @@ def build_system(
         )
     assert datamodule.vocab is not None
     encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
+    # the prompts of the samples, tokenized as the data is
+    prompts = [" ".join(datamodule.tokenizer(p)) for p in cfg.system.get("prompts") or []]
     return instantiate(
-        cfg.system, encoder=encoder, embeddings=embeddings, vocab=datamodule.vocab.tokens
+        cfg.system,
+        encoder=encoder,
+        embeddings=embeddings,
+        vocab=datamodule.vocab.tokens,
+        prompts=prompts,
     )
 
 
