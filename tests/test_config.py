@@ -128,3 +128,11 @@ def test_a_corpus_can_choose_its_task_and_a_task_its_model_settings() -> None:
     default = compose()
     assert default.task.name == "classification" and default.model.pooling == "max"
     assert default.data.tokenizer == "regex" and default.data.batch_size == 32  # bbc_news's
+
+
+def test_configs_composed_one_after_the_other_keep_their_own_run_folder_and_name() -> None:
+    first = compose(["model=rnn"])
+    second = compose(["model=cnn"])
+    assert first.run_name == "rnn-bbc_news-random" and second.run_name.startswith("cnn-")
+    assert first.paths.run_dir != second.paths.run_dir
+    assert first.trainer.default_root_dir == first.paths.run_dir

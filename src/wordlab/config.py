@@ -149,4 +149,15 @@ def compose(overrides: Sequence[str] = (), config_name: str = "train") -> DictCo
     HydraConfig.instance().set_config(cfg)
     with open_dict(cfg):
         del cfg["hydra"]
+    # Hydra's resolver reads the last composed config: fix this one's values (its run folder,
+    # run name) now, so that configs composed one after the other keep their own.
+    for key in _hydra_keys(OmegaConf.to_container(cfg, resolve=False)):
+        OmegaConf.update(cfg, key, OmegaConf.select(cfg, key), force_add=True)
     return cfg
+
+
+def _hydra_keys(node: Any, prefix: str = "") -> list[str]:
+    """Dotted keys of the values under ``node`` that read ``${hydra:...}``."""
+    if isinstance(node, dict):
+        return [k for key, value in node.items() for k in _hydra_keys(value, f"{prefix}{key}.")]
+    return [prefix[:-1]] if isinstance(node, str) and "${hydra:" in node else []
