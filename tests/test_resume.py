@@ -8,7 +8,9 @@ from mlflow.tracking import MlflowClient
 
 from wordlab.config import compose
 from wordlab.resume import LAST_CHECKPOINT
-from wordlab.train import fit
+from wordlab.data import TextDataModule
+from wordlab.data.errors import DataError
+from wordlab.train import check_same_vocabulary, fit
 
 
 class Payload:
@@ -48,3 +50,17 @@ def test_resume_refuses_a_finished_run_and_a_checkpoint_that_runs_code(
     assert not marker.exists()
     run = client.get_run(run_id)  # the failed resume left the run as it was
     assert run.info.status == "KILLED" and run.data.tags["error"] == "stopped by SIGTERM"
+
+
+def test_resuming_on_a_changed_corpus_is_refused(tiny_corpus: Path, tmp_path: Path) -> None:
+    data = TextDataModule(path=str(tiny_corpus))
+    data.prepare()
+    assert data.vocab is not None
+    same, changed = tmp_path / "same.ckpt", tmp_path / "changed.ckpt"
+    torch.save({"wordlab": {"vocab": data.vocab.tokens}}, same)
+    torch.save({"wordlab": {"vocab": [*data.vocab.tokens[:5], "zebra"]}}, changed)
+    check_same_vocabulary(same, data)
+    with pytest.raises(
+        DataError, match=r"cannot resume .* 6 tokens, the data .* first difference at id 5"
+    ):
+        check_same_vocabulary(changed, data)

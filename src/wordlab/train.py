@@ -239,6 +239,8 @@ def _fit(
 
     datamodule, embeddings, system = build(cfg, datamodule)
     log.info("data %s: %s", datamodule.name, datamodule.stats)
+    if checkpoint is not None:
+        check_same_vocabulary(checkpoint, datamodule)
     if recorder is not None and checkpoint is None:
         recorder.set_tags({"data.fingerprint": datamodule.fingerprint})
         recorder.log_metrics({f"data/{k}": v for k, v in datamodule.stats.items()})
@@ -304,6 +306,29 @@ def _fit(
         run_dir=run_dir,
         best_checkpoint=best,
     )
+
+
+def check_same_vocabulary(checkpoint: Path, datamodule: TextDataModule) -> None:
+    """Refuse to resume when the data now gives another vocabulary than the checkpoint's (the
+    corpus changed since the run started): its rows would mean other words."""
+    import torch
+
+    from wordlab.data.errors import DataError
+
+    stored = torch.load(checkpoint, map_location="cpu", mmap=True, weights_only=True)
+    tokens = stored.get("wordlab", {}).get("vocab")
+    assert datamodule.vocab is not None
+    now = datamodule.vocab.tokens
+    if tokens is not None and tokens != now:
+        differ = next(
+            (i for i, (a, b) in enumerate(zip(tokens, now, strict=False)) if a != b),
+            min(len(tokens), len(now)),
+        )
+        raise DataError(
+            f"cannot resume from {checkpoint}: its vocabulary has {len(tokens)} tokens, the data "
+            f"at {datamodule.path} now gives {len(now)} (the first difference at id {differ}); "
+            "the corpus changed since the run started: start a new run"
+        )
 
 
 def _load_best(
