@@ -7,9 +7,9 @@ import torch
 from mlflow.tracking import MlflowClient
 
 from wordlab.config import compose
-from wordlab.resume import LAST_CHECKPOINT
 from wordlab.data import TextDataModule
 from wordlab.data.errors import DataError
+from wordlab.resume import LAST_CHECKPOINT
 from wordlab.train import check_same_vocabulary, fit
 
 
