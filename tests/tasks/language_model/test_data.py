@@ -134,3 +134,13 @@ def test_classification_options_are_refused(tmp_path: Path) -> None:
         StreamDataModule(path=str(tmp_path), fold=1)
     with pytest.raises(ValueError, match="data.bptt=1"):
         StreamDataModule(path=str(tmp_path), bptt=1)
+
+
+def test_word2vec_trains_on_the_stream_with_its_eos(text_corpus: Path) -> None:
+    from wordlab.embeddings import word2vec_embeddings
+
+    data = stream_data(text_corpus)
+    assert data.training_tokens()[0][-1] == EOS
+    table = word2vec_embeddings(data.vocab, data, embedding_dim=8, epochs=1, min_count=1)
+    assert data.vocab is not None and table.weight.shape == (len(data.vocab), 8)
+    assert table.weight[data.vocab.index[EOS]].abs().sum() > 0  # <eos> has a trained vector
