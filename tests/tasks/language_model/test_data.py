@@ -141,6 +141,8 @@ def test_word2vec_trains_on_the_stream_with_its_eos(text_corpus: Path) -> None:
 
     data = stream_data(text_corpus)
     assert data.training_tokens()[0][-1] == EOS
-    table = word2vec_embeddings(data.vocab, data, embedding_dim=8, epochs=1, min_count=1)
+    table = word2vec_embeddings(
+        data.vocab, data, embedding_dim=8, epochs=1, output_dir=str(text_corpus.parent / "vectors")
+    )
     assert data.vocab is not None and table.weight.shape == (len(data.vocab), 8)
     assert table.weight[data.vocab.index[EOS]].abs().sum() > 0  # <eos> has a trained vector
