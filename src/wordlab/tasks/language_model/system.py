@@ -104,11 +104,11 @@ class LanguageModel(TaskSystem):
             table = self.embedder.embedding.weight
             if table.size(1) != features:
                 raise ValueError(
-                    f"model.tie_weights needs the hidden size ({features}, model.hidden_dim) to "
+                    f"system.tie_weights needs the hidden size ({features}, model.hidden_dim) to "
                     f"equal the word-vector size ({table.size(1)}, embedding.embedding_dim)"
                 )
             if not table.requires_grad:
-                raise ValueError("model.tie_weights trains the table: embedding.freeze=false")
+                raise ValueError("system.tie_weights trains the table: embedding.freeze=false")
             self.decoder.weight = table
         self.tie_weights = tie_weights
         self.prompts = list(prompts)
