@@ -4,15 +4,22 @@
 
 B10: training tokens per second of one epoch of ``wordlab-train data=ptb`` (the PyTorch
 example's small model: 200-d vectors, 2 x 200 LSTM, dropout 0.2, bptt 35, batch 20, SGD lr 20,
-gradient norm clipped at 0.25) on a prefix of PTB's training text, no validation, against
-``plain_lm.py``, the same model written as PyTorch's ``word_language_model`` example, on the same
-token streams and windows. A's training loop is timed by ``TrainLoopTimer`` below (from the
-epoch's start to the end of its last window, before the epoch-end hooks and the checkpoint),
-B's around its loop; A's ``fit`` (``timing.FitTimer``) is reported too. Neither time holds data
-preparation, the MLflow run's creation or the test.
+gradient norm clipped at 0.25; MLflow on) on a prefix of PTB's training text, no validation,
+against ``plain_lm.py``, the same model written as PyTorch's ``word_language_model`` example, on
+the same token streams and windows (checked: digests of both sides' training streams and first
+window, the number of windows and targets). A's training loop is timed by ``TrainLoopTimer``
+below (from the epoch's start to the end of its last window, before the epoch-end hooks and the
+checkpoint), B's around its loop; A's ``fit`` (``timing.FitTimer``) is reported too. Neither
+holds data preparation, the MLflow run's creation or the test. Both sides also report their
+loop's CPU time (user and system, from ``getrusage``) and minor page faults.
 
 Both run with ``--threads`` torch threads (1 by default, ``OMP_NUM_THREADS`` for both processes):
 see README.md, "The tagging task", for why on these 2 cores. Prints the table in run.py's format.
+
+Variants, to find what costs what: ``--a-override`` adds a ``wordlab-train`` override to A (e.g.
+``system._target_=profile_lm.MeanLossLanguageModel``); ``--glibc-tunables`` sets
+``GLIBC_TUNABLES`` for both processes (e.g. ``glibc.malloc.mmap_threshold=67108864:
+glibc.malloc.trim_threshold=268435456``, which keeps freed blocks of the 22 MB logits in the heap).
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -51,6 +59,19 @@ SETTINGS = [
 ]
 
 
+def usage_since(before: resource.struct_rusage) -> dict[str, float]:
+    """User and system CPU seconds, minor page faults and torch threads since ``before``."""
+    import torch
+
+    now = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "user_seconds": now.ru_utime - before.ru_utime,
+        "system_seconds": now.ru_stime - before.ru_stime,
+        "minor_faults": now.ru_minflt - before.ru_minflt,
+        "torch_threads": torch.get_num_threads(),
+    }
+
+
 class TrainLoopTimer(pl.Callback):
     """Print the seconds of each training epoch's loop over its batches, and its steps.
 
@@ -61,6 +82,7 @@ class TrainLoopTimer(pl.Callback):
 
     def on_train_epoch_start(self, trainer: pl.Trainer, *args: object) -> None:
         self.first_step = trainer.global_step
+        self.usage = resource.getrusage(resource.RUSAGE_SELF)
         self.cpu_started = time.process_time()
         self.started = time.perf_counter()
 
@@ -68,8 +90,8 @@ class TrainLoopTimer(pl.Callback):
         seconds = time.perf_counter() - self.started
         cpu = time.process_time() - self.cpu_started
         steps = trainer.global_step - self.first_step
-        print(json.dumps({"loop_seconds": seconds, "loop_cpu_seconds": cpu, "loop_steps": steps}),
-              flush=True)  # fmt: skip
+        record = {"loop_seconds": seconds, "loop_cpu_seconds": cpu, "loop_steps": steps}
+        print(json.dumps(record | usage_since(self.usage)), flush=True)
 
 
 def prefix_corpus(data: Path, work: Path, tokens: int, eval_lines: int = 200) -> Path:
@@ -118,18 +140,37 @@ def wordlab_windows(corpus: Path, cache: Path, batch_size: int, bptt: int) -> di
     }
 
 
-def b10_train(
-    data: Path, work: Path, repeats: int, tokens: int, threads: int, logger: str
-) -> list[list[str]]:
+class Side:
+    """One side's measurements over the repetitions."""
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.rate, self.cpu_rate, self.loop, self.loss = Series(), Series(), Series(), Series()
+        self.user_ms, self.system_ms, self.faults = Series(), Series(), Series()
+
+    def add(self, record: dict, tokens: int, steps: int) -> None:
+        self.rate.add(tokens / record["loop_seconds"])
+        self.cpu_rate.add(tokens / record["loop_cpu_seconds"])
+        self.loop.add(record["loop_seconds"])
+        self.user_ms.add(1000 * record["user_seconds"] / steps)
+        self.system_ms.add(1000 * record["system_seconds"] / steps)
+        self.faults.add(record["minor_faults"] / steps)
+        if record.get("torch_threads") not in (None, self.threads):
+            raise RuntimeError(f"{record['torch_threads']} torch threads, not {self.threads}")
+
+
+def b10_train(args: argparse.Namespace, data: Path, work: Path) -> list[list[str]]:
     """One epoch of the small PTB model: wordlab-train's training loop against the example's."""
     from run import QUIET, wordlab_train
     from tagging import latest_metrics, spread
 
     env = {
         "PYTHONPATH": f"{HERE}:{os.environ.get('PYTHONPATH', '')}",
-        "OMP_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(args.threads),
     }
-    corpus = prefix_corpus(data, work, tokens)
+    if args.glibc_tunables:
+        env["GLIBC_TUNABLES"] = args.glibc_tunables
+    corpus = prefix_corpus(data, work, args.tokens)
     common = [
         *SETTINGS,
         f"data.path={corpus}",
@@ -137,96 +178,96 @@ def b10_train(
         "trainer.max_epochs=1",
         "trainer.limit_val_batches=0",
         "trainer.limit_test_batches=1",
-        *([f"logger={logger}"] if logger != "mlflow" else []),
+        *args.a_override,
     ]
     # Prepares and caches the corpus for A (B reads the text file itself, as the example does).
     wordlab_train([*common, "trainer.limit_train_batches=2"], work, env)
     ours = wordlab_windows(corpus, work / "outputs" / "cache", 20, 35)
+    tokens, steps = ours["tokens"], ours["steps"]
     timed_args = [
         *common,
         "+callbacks.fit_timer._target_=timing.FitTimer",
         "+callbacks.loop_timer._target_=language_model.TrainLoopTimer",
     ]
     plain = [PYTHON, str(HERE / "plain_lm.py"), "--train", str(corpus / "train.txt"),
-             "--threads", str(threads)]  # fmt: skip
-    a_loop, b_loop, a_fit, a_rate, b_rate, a_loss, b_loss = (Series() for _ in range(7))
-    a_cpu, b_cpu, ratio, cpu_ratio = (Series() for _ in range(4))
-    for repeat in range(repeats):
-        # Alternate which side goes first, so a change of load mid-repetition hits both alike.
+             "--threads", str(args.threads)]  # fmt: skip
+    a, b = Side(args.threads), Side(args.threads)
+    a_fit, ratio, cpu_ratio = Series(), Series(), Series()
+    for repeat in range(args.repeats):
+        # A first in odd repetitions, B first in even ones: a drift in load hits both alike.
         for side in "AB" if repeat % 2 == 0 else "BA":
             if side == "A":
                 timed, _ = wordlab_train(timed_args, work, env)
                 lines = [json.loads(x) for x in timed.stdout.splitlines() if x.startswith("{")]
                 loop = next(x for x in lines if "loop_seconds" in x)
-                if loop["loop_steps"] != ours["steps"]:
-                    raise RuntimeError(f"A ran {loop['loop_steps']} windows, not {ours['steps']}")
-                (
-                    a_loop.add(loop["loop_seconds"]),
-                    a_cpu.add(ours["tokens"] / loop["loop_cpu_seconds"]),
-                )
+                if loop["loop_steps"] != steps:
+                    raise RuntimeError(f"A ran {loop['loop_steps']} windows, not {steps}")
+                a.add(loop, tokens, steps)
                 a_fit.add(next(x for x in lines if "fit_seconds" in x)["fit_seconds"])
-                a_rate.add(ours["tokens"] / loop["loop_seconds"])
-                if logger == "mlflow":
-                    a_loss.add(latest_metrics(work)["train/loss_epoch"])
+                a.loss.add(latest_metrics(work)["train/loss_epoch"])
             else:
                 result = last_json(check(run_timed(plain, env), "plain language model").stdout)
                 for key in ("stream_sha1", "first_window_sha1", "steps", "tokens"):
                     if result[key] != ours[key]:
                         raise RuntimeError(f"B's {key} {result[key]} is not A's {ours[key]}")
-                b_loop.add(result["loop_seconds"]), b_rate.add(result["tokens_per_second"])
-                b_cpu.add(result["tokens"] / result["loop_cpu_seconds"])
-                b_loss.add(result["train_loss"])
-        ratio.add(a_rate.values[-1] / b_rate.values[-1])
-        cpu_ratio.add(a_cpu.values[-1] / b_cpu.values[-1])
-    rows = [
-        [
-            "B10",
-            f"LSTM LM 2x200, PTB first {tokens // 1000}k tokens, {ours['steps']} windows of 20x35 "
-            f"({ours['tokens']:,} tokens), cpu, {threads} thread(s): training-loop tokens/s",
-            spread(a_rate),
-            spread(b_rate),
-            f"{a_rate.median / b_rate.median:.2f}",
+                b.add(result, tokens, steps)
+                b.loss.add(result["train_loss"])
+        ratio.add(a.rate.values[-1] / b.rate.values[-1])
+        cpu_ratio.add(a.cpu_rate.values[-1] / b.cpu_rate.values[-1])
+
+    def row(measure: str, left: str, right: str, quotient: str = "-", goal: str = "") -> list:
+        return ["B10", measure, left, right, quotient, goal]
+
+    return [
+        row(
+            f"LSTM LM 2x200, PTB first {args.tokens // 1000}k tokens, {steps} windows of 20x35 "
+            f"({tokens:,} tokens), cpu, {args.threads} thread(s): training-loop tokens/s",
+            spread(a.rate),
+            spread(b.rate),
+            f"{a.rate.median / b.rate.median:.2f}",
             ">= 0.9",
-        ],
-        ["B10", "  A/B of each repetition", "-", "-", str(ratio), ""],
-        [
-            "B10",
-            "  tokens per CPU second of the loop (process time)",
-            spread(a_cpu),
-            spread(b_cpu),
-            f"{a_cpu.median / b_cpu.median:.2f} (each: {cpu_ratio})",
-            "",
-        ],  # fmt: skip
-        [
-            "B10",
-            "  training loop (s)",
-            str(a_loop),
-            str(b_loop),
-            f"{a_loop.median / b_loop.median:.2f}",
-            "",
-        ],  # fmt: skip
-        ["B10", "  fit (s): the loop, epoch end, checkpoint", str(a_fit), "-", "-", ""],
-        [
-            "B10",
+        ),
+        row("  A/B within each repetition", "-", "-", str(ratio)),
+        row(
+            "  tokens per CPU second of the loop (user + system)",
+            spread(a.cpu_rate),
+            spread(b.cpu_rate),
+            f"{a.cpu_rate.median / b.cpu_rate.median:.2f}, each {cpu_ratio}",
+        ),
+        row(
+            "  training loop (s)", str(a.loop), str(b.loop), f"{a.loop.median / b.loop.median:.2f}"
+        ),  # fmt: skip
+        row(
+            "  user CPU ms per window",
+            spread(a.user_ms, 1),
+            spread(b.user_ms, 1),
+            f"{a.user_ms.median - b.user_ms.median:+.1f}",
+        ),  # fmt: skip
+        row(
+            "  system CPU ms per window",
+            spread(a.system_ms, 1),
+            spread(b.system_ms, 1),
+            f"{a.system_ms.median - b.system_ms.median:+.1f}",
+        ),  # fmt: skip
+        row(
+            "  minor page faults per window",
+            spread(a.faults),
+            spread(b.faults),
+            f"{a.faults.median / b.faults.median:.2f}",
+        ),  # fmt: skip
+        row("  fit (s): the loop, epoch end, checkpoint", str(a_fit), "-"),
+        row(
             "  vocabulary (rows of the embedding and decoder)",
             str(ours["vocab_size"]),
             str(result["vocab_size"]),
-            "-",
-            "",
-        ],  # fmt: skip
+        ),  # fmt: skip
+        row(
+            "  mean training loss (same windows, other initial draws)",
+            spread(a.loss, 4),
+            spread(b.loss, 4),
+            f"{a.loss.median - b.loss.median:+.4f}",
+        ),
     ]
-    if a_loss.values:
-        rows.append(
-            [
-                "B10",
-                "  mean training loss (same windows, other initial draws)",
-                spread(a_loss, 4),
-                spread(b_loss, 4),
-                f"{a_loss.median - b_loss.median:+.4f}",
-                "",
-            ]
-        )
-    return rows
 
 
 def main() -> None:
@@ -235,13 +276,12 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--tokens", type=int, default=150_000, help="PTB training prefix")
     parser.add_argument("--threads", type=int, default=1, help="torch threads on both sides")
-    parser.add_argument("--logger", default="mlflow", help="A's logger (mlflow, csv, none)")
+    parser.add_argument("--a-override", action="append", default=[], help="added to A's run")
+    parser.add_argument("--glibc-tunables", default=None, help="GLIBC_TUNABLES of both sides")
     args = parser.parse_args()
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="wordlab-bench-") as folder:
-        rows = b10_train(
-            args.data.resolve(), Path(folder), args.repeats, args.tokens, args.threads, args.logger
-        )
+        rows = b10_train(args, args.data.resolve(), Path(folder))
     header = ["id", "measure", "A: wordlab", "B: alternative", "A/B", "goal"]
     table = [" | ".join(header), " | ".join("---" for _ in header)] + [" | ".join(r) for r in rows]
     facts = machine() | {

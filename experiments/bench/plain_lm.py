@@ -1,18 +1,20 @@
 """B10 baseline: a word-level LSTM language model trained in a plain PyTorch loop, written like
 PyTorch's ``word_language_model`` example (no Lightning, Hydra, MLflow or wordlab).
 
-As the example: a ``Corpus`` reads ``train.txt`` (each line's whitespace tokens and ``<eos>``,
-ids in order of first appearance), ``batchify`` cuts the stream into ``--batch-size`` columns
-(sequence first, shape (L, B)), ``get_batch`` takes windows of ``--bptt`` tokens, the model is
-``nn.Embedding``, a 2-layer ``nn.LSTM``, ``nn.Linear`` with dropout on the embedding and the
-LSTM's output, ``log_softmax`` + ``NLLLoss``; the hidden state starts at zero and is detached
-between windows; the gradient norm is clipped at ``--clip`` and SGD (lr ``--lr``) steps, the
-example's ``p.data.add_(p.grad, alpha=-lr)`` as ``torch.optim.SGD``. One epoch.
+As the example: ``tokenize`` (its ``Corpus.tokenize``) reads ``train.txt`` (each line's
+whitespace tokens and ``<eos>``, ids in order of first appearance), ``batchify`` cuts the stream
+into ``--batch-size`` columns (sequence first, shape (L, B)), ``get_batch`` takes windows of
+``--bptt`` tokens, the model is ``nn.Embedding``, a 2-layer ``nn.LSTM``, ``nn.Linear`` with
+dropout on the embedding and the LSTM's output, ``log_softmax`` + ``NLLLoss``; the hidden state
+starts at zero and is detached between windows; the gradient norm is clipped at ``--clip`` and
+SGD (lr ``--lr``) steps, the example's ``p.data.add_(p.grad, alpha=-lr)`` as
+``torch.optim.SGD``. One epoch.
 
 Prints one JSON line: the loop's seconds (windows only; reading and batchifying the text are
-not in them), the windows and target tokens it trained on, the mean loss, and digests of the
-token strings of the training stream and of the first window (``language_model.py`` checks them
-against wordlab's ``StreamDataModule``).
+not in them), wall and CPU, with its user and system CPU and minor page faults (``getrusage``),
+the windows and target tokens it trained on, the mean loss, and digests of the token strings of
+the training stream and of the first window (``language_model.py`` checks them against
+wordlab's ``StreamDataModule``).
 
     python experiments/bench/plain_lm.py --train <folder>/train.txt --threads 1
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import resource
 import time
 
 import torch
@@ -144,6 +147,7 @@ def main() -> None:
         profiler.__enter__()
     total_loss = 0.0
     tokens = steps = 0
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     cpu_started = time.process_time()
     loop_started = time.perf_counter()
     model.train()
@@ -162,6 +166,7 @@ def main() -> None:
         steps += 1
     loop_seconds = time.perf_counter() - loop_started
     loop_cpu_seconds = time.process_time() - cpu_started
+    after = resource.getrusage(resource.RUSAGE_SELF)
     if profiler is not None:
         profiler.__exit__(None, None, None)
         print(profiler.key_averages().table(sort_by="self_cpu_time_total", row_limit=25))
@@ -177,7 +182,10 @@ def main() -> None:
                 "train_loss": total_loss / steps,
                 "stream_sha1": digest(words),
                 "first_window_sha1": digest(first_words),
-                "threads": torch.get_num_threads(),
+                "user_seconds": after.ru_utime - usage.ru_utime,
+                "system_seconds": after.ru_stime - usage.ru_stime,
+                "minor_faults": after.ru_minflt - usage.ru_minflt,
+                "torch_threads": torch.get_num_threads(),
                 "seconds": time.perf_counter() - started,
             }
         )
