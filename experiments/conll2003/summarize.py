@@ -22,7 +22,7 @@ PUBLISHED = {
     ("ner_tags", "random", "cnn", "crf"): "83.6 Lample's ablation (random vectors)",
 }
 RECORD = [
-    "run_id", "labels", "embedding", "chars", "head", "seed",
+    "run_id", "labels", "embedding", "vocab", "chars", "head", "seed",
     "f1", "f1_seen", "f1_unseen", "acc", "epochs", "started", "minutes",
 ]  # fmt: skip
 
@@ -39,6 +39,9 @@ def records(store: str | None) -> pd.DataFrame:
     runs["labels"] = runs["params.data.label_field"]
     embedding = runs["params.embedding._target_"].str.rsplit(".", n=1).str[-1]
     runs["embedding"] = embedding.str.replace("_embeddings", "")
+    splits = runs["params.data.vocab_splits"].fillna("['train']").astype(str)
+    runs["vocab"] = splits.str.count("'") // 2  # how many splits' words have rows
+    runs["vocab"] = runs["vocab"].map({1: "train", 3: "all splits"}).fillna(splits)
     runs["chars"] = runs["params.system.chars"].fillna("none").astype(str)
     runs["head"] = runs["params.system.head"]
     runs["seed"] = runs["params.seed"].astype(str)
@@ -69,18 +72,18 @@ def main() -> None:
     if runs.empty:
         raise SystemExit("no finished runs tagged study=conll2003")
     if args.save:
-        runs.sort_values(["labels", "embedding", "chars", "head", "seed"]).to_csv(
+        runs.sort_values(["labels", "embedding", "vocab", "chars", "head", "seed"]).to_csv(
             args.save, index=False
         )
-    print("| labels | embedding | chars | head | seeds | test F1 | seen | unseen | token acc "
-          "| epochs | minutes per run | published |")  # fmt: skip
-    print("|" + "---|" * 12)
-    keys = ["labels", "embedding", "chars", "head"]
+    print("| labels | embedding | vocabulary | chars | head | seeds | test F1 | seen | unseen "
+          "| token acc | epochs | minutes per run | published |")  # fmt: skip
+    print("|" + "---|" * 13)
+    keys = ["labels", "embedding", "vocab", "chars", "head"]
     for key, group in runs.groupby(keys):
         print(
             f"| {' | '.join(key)} | {len(group)} | {cell(group['f1'])} | {cell(group['f1_seen'])} "
             f"| {cell(group['f1_unseen'])} | {cell(group['acc'])} | {group['epochs'].mean():.0f} "
-            f"| {group['minutes'].mean():.0f} | {PUBLISHED.get(key, '')} |"
+            f"| {group['minutes'].mean():.0f} | {PUBLISHED.get(key[:2] + key[3:], '')} |"
         )
 
 
