@@ -188,3 +188,65 @@ def lm_overrides(text_corpus: Path) -> list[str]:
         "system.optimizer.lr=0.01",
         "system.sample_tokens=5",
     ]
+
+
+GERMAN = {"hund": "dog", "katze": "cat", "vogel": "bird", "fuchs": "fox", "mann": "man"}
+VERBS_DE = {"sieht": "sees", "jagt": "chases", "mag": "likes"}
+ADJECTIVES_DE = {"kleine": "small", "große": "big", "alte": "old"}
+
+
+def make_pairs(n: int, seed: int) -> list[dict]:
+    """Pairs of a tiny German and its English (``Der kleine Hund sieht den Fuchs.`` -> ``The
+    small dog sees the fox.``): word for word, so a small attention model learns it quickly."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(n):
+        de, en = [], []
+        for article, position in (("der", 0), ("den", 1)):
+            noun = rng.choice(list(GERMAN))
+            adjective = rng.choice([None, *ADJECTIVES_DE])
+            de += [article, *([adjective] if adjective else []), noun]
+            en += ["the", *([ADJECTIVES_DE[adjective]] if adjective else []), GERMAN[noun]]
+            if position == 0:
+                verb = rng.choice(list(VERBS_DE))
+                de.append(verb)
+                en.append(VERBS_DE[verb])
+        rows.append(
+            {
+                "de": " ".join(de).capitalize() + ".",
+                "en": " ".join(en).capitalize() + ".",
+            }
+        )
+    return rows
+
+
+@pytest.fixture
+def pair_corpus(tmp_path: Path) -> Path:
+    """A folder with train/validation/test JSON Lines of aligned ``de`` and ``en`` texts."""
+    folder = tmp_path / "pairs"
+    write_jsonl(folder / "train.jsonl", make_pairs(300, 1))
+    write_jsonl(folder / "validation.jsonl", make_pairs(30, 2))
+    write_jsonl(folder / "test.jsonl", make_pairs(30, 3))
+    return folder
+
+
+@pytest.fixture
+def mt_overrides(pair_corpus: Path) -> list[str]:
+    """Overrides for a quick real translation run (BiGRU encoder, GRU decoder with additive
+    attention) on the tiny pairs."""
+    return [
+        "task=translation",
+        "model=rnn",
+        "data=local",
+        f"data.path={pair_corpus}",
+        "data.batch_size=16",
+        "model.hidden_dim=24",
+        "embedding.embedding_dim=16",
+        "system.decoder_hidden_dim=32",
+        "system.beam_size=3",
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+        "trainer.enable_model_summary=false",
+        "callbacks.progress_bar=null",
+        "system.optimizer.lr=0.01",
+    ]

@@ -136,3 +136,14 @@ def test_configs_composed_one_after_the_other_keep_their_own_run_folder_and_name
     assert first.run_name == "rnn-bbc_news-random" and second.run_name.startswith("cnn-")
     assert first.paths.run_dir != second.paths.run_dir
     assert first.trainer.default_root_dir == first.paths.run_dir
+
+
+def test_multi30k_selects_translation_with_its_encoder_and_monitor() -> None:
+    cfg = compose(["data=multi30k", "model=rnn"])
+    assert cfg.task.name == "translation" and cfg.task.monitor == "val/bleu_lc"
+    assert cfg.model.bidirectional and cfg.model.pooling is None and cfg.model.cell == "gru"
+    assert cfg.data.source_field == "de" and cfg.data.target_field == "en"
+    assert cfg.data.text_field == "de" and cfg.data.min_freq == 2  # what wordlab-predict reads
+    assert cfg.trainer.gradient_clip_val == 1.0 and cfg.optimized_metric == "val/bleu_lc_best"
+    with pytest.raises(ValueError, match="add model=rnn"):
+        get_task("translation").build_system(compose(["data=multi30k"]), None, None)  # type: ignore[arg-type]

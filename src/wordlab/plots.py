@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -31,3 +32,22 @@ def count_heatmap(
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     return path
+
+
+def attention_map(weights: Any, source: Sequence[str], target: Sequence[str]) -> Any:
+    """A matplotlib figure of attention weights (rows: target tokens, columns: source tokens),
+    as in Bahdanau et al.'s (2015) alignment plots."""
+    from matplotlib.figure import Figure
+
+    matrix = np.asarray(weights, dtype=float)
+    if matrix.size == 0:
+        raise ValueError("this model has no attention weights to show (system.attention=none)")
+    fig = Figure(figsize=(max(3.0, 0.4 * len(source) + 1.5), max(3.0, 0.4 * len(target) + 1)))
+    ax = fig.subplots()
+    ax.imshow(matrix, cmap="Greys", vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(source)), list(source), rotation=60, ha="right")
+    ax.set_yticks(range(len(target)), list(target))
+    ax.set_xlabel("source")
+    ax.set_ylabel("translation")
+    fig.tight_layout()
+    return fig

@@ -24,11 +24,13 @@ REBUILDABLE: dict[str, tuple[str, ...]] = {
         "wordlab.tasks.classification.TextClassifier",
         "wordlab.tasks.tagging.SequenceTagger",
         "wordlab.tasks.language_model.LanguageModel",
+        "wordlab.tasks.translation.Translator",
     ),
     "data": (
         "wordlab.data.TextDataModule",
         "wordlab.tasks.tagging.TaggingDataModule",
         "wordlab.tasks.language_model.StreamDataModule",
+        "wordlab.tasks.translation.PairDataModule",
     ),
 }
 # Where classes named by older runs live now.

@@ -65,7 +65,9 @@ def numericalize(splits: datasets.DatasetDict, vocab: Vocabulary) -> datasets.Da
         columns = []
         for chunk in table.column("tokens").chunks:
             ids = pc.fill_null(pc.index_in(chunk.flatten(), value_set=value_set), UNK_ID)
-            columns.append(pa.ListArray.from_arrays(chunk.offsets, ids.cast(pa.int32())))
+            # a slice of a list array (rows a filter kept) has offsets that do not start at 0
+            offsets = pc.subtract(chunk.offsets, chunk.offsets[0])
+            columns.append(pa.ListArray.from_arrays(offsets, ids.cast(pa.int32())))
         ids_column = pa.chunked_array(columns, type=pa.list_(pa.int32()))
         return table.drop_columns(["tokens"]).append_column("input_ids", ids_column)
 

@@ -103,9 +103,10 @@ class WhitespaceTokenizer(Tokenizer):
 
 
 class SpacyTokenizer(Tokenizer):
-    """spaCy's rule-based English tokenizer (``spacy.blank("en")``), without a trained pipeline."""
+    """spaCy's rule-based tokenizer of a language (``spacy.blank(language)``: its punctuation,
+    abbreviation and contraction rules, no trained pipeline)."""
 
-    def __init__(self, lowercase: bool = True) -> None:
+    def __init__(self, lowercase: bool = True, language: str = "en") -> None:
         try:
             import spacy
         except ImportError as error:
@@ -113,7 +114,14 @@ class SpacyTokenizer(Tokenizer):
                 "data.tokenizer=spacy needs spaCy: pip install 'wordlab[spacy]'"
             ) from error
         super().__init__(lowercase)
-        self._tokenizer = spacy.blank("en").tokenizer
+        try:
+            self._tokenizer = spacy.blank(language).tokenizer
+        except ImportError as error:  # spaCy's answer to a code it has no rules for
+            raise ValueError(
+                f"data.tokenizer=spacy has no language {language!r}: expected a code spaCy knows "
+                "(en, de, fr, cs, ..., or xx for rules common to all)"
+            ) from error
+        self.language = language
 
     def __call__(self, text: str) -> list[str]:
         tokens = (token.text for token in self._tokenizer(text) if not token.is_space)
@@ -121,6 +129,9 @@ class SpacyTokenizer(Tokenizer):
 
     def batch(self, texts: pa.Array) -> pa.ListArray:
         return pa.array([self(text or "") for text in texts.to_pylist()], TOKENS)
+
+    def __getstate__(self) -> dict:
+        return {"lowercase": self.lowercase, "language": self.language}
 
 
 TOKENIZERS: dict[str, Callable[..., Tokenizer]] = {
@@ -130,11 +141,14 @@ TOKENIZERS: dict[str, Callable[..., Tokenizer]] = {
 }
 
 
-def make_tokenizer(name: str, lowercase: bool = True) -> Tokenizer:
-    """Build the tokenizer called ``name`` (``regex``, ``whitespace`` or ``spacy``)."""
+def make_tokenizer(name: str, lowercase: bool = True, language: str | None = None) -> Tokenizer:
+    """Build the tokenizer called ``name`` (``regex``, ``whitespace`` or ``spacy``); ``language``
+    chooses spaCy's rules (default English; the other two have none)."""
     if name not in TOKENIZERS:
         raise ValueError(
             f"unknown tokenizer {name!r} (option data.tokenizer); "
             f"expected one of {sorted(TOKENIZERS)}"
         )
+    if name == "spacy" and language:
+        return SpacyTokenizer(lowercase=lowercase, language=language)
     return TOKENIZERS[name](lowercase=lowercase)

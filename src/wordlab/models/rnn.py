@@ -107,3 +107,32 @@ class RNNEncoder(nn.Module):
             raise ValueError("a stream is read left to right: model.bidirectional=false")
         outputs, state = self.rnn(embedded, state)
         return self.dropout(outputs), state
+
+    def encode_source(
+        self, embedded: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encode a source batch for a decoder: every token's state and one summary vector.
+
+        Whatever ``pooling`` is set to; padding never enters the recurrence (packed sequences).
+
+        Args:
+            embedded: Token vectors, shape (B, S, D).
+            mask: True at real tokens, shape (B, S); every row needs at least one.
+
+        Returns:
+            One state per token, shape (B, S, hidden_dim * directions), zero at padding, and
+            the top layer's final hidden state, both directions concatenated (forward, then
+            backward), shape (B, hidden_dim * directions); dropout applied to both.
+        """
+        lengths = mask.sum(dim=1)  # (B,)
+        packed = pack_padded_sequence(
+            embedded, lengths.cpu(), batch_first=True, enforce_sorted=False
+        )
+        outputs, state = self.rnn(packed)
+        padded, _ = pad_packed_sequence(
+            outputs, batch_first=True, total_length=mask.size(1)
+        )  # (B, S, H * dirs)
+        hidden = state[0] if isinstance(state, tuple) else state  # (L * dirs, B, H)
+        directions = 2 if self.rnn.bidirectional else 1
+        summary = torch.cat(list(hidden[-directions:]), dim=1)  # (B, H * dirs)
+        return self.dropout(padded), self.dropout(summary)

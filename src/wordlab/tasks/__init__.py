@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from wordlab.predictor import Predictor
     from wordlab.systems.base import TaskSystem
 
-TASKS = ("classification", "tagging", "language_model")
+TASKS = ("classification", "tagging", "language_model", "translation")
 # Runs trained before tasks were an axis stored no task: they are classifiers.
 DEFAULT_TASK = "classification"
 
