@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from conftest import make_rows, make_tagged_rows, write_jsonl
+from conftest import make_pairs, make_rows, make_tagged_rows, write_jsonl
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
 
@@ -72,8 +72,18 @@ def notebook_text_corpus(tmp_path: Path) -> Path:
     return folder
 
 
+@pytest.fixture
+def notebook_pair_corpus(tmp_path: Path) -> Path:
+    """German and English pairs (``de``, ``en``) for the translation notebook (08_translation)."""
+    folder = tmp_path / "notebook-pair-corpus"
+    write_jsonl(folder / "train.jsonl", make_pairs(300, 1))
+    write_jsonl(folder / "validation.jsonl", make_pairs(30, 2))
+    write_jsonl(folder / "test.jsonl", make_pairs(30, 3))
+    return folder
+
+
 def test_there_are_notebooks() -> None:
-    assert [p.name[:3] for p in NOTEBOOKS] == ["01_", "02_", "03_", "04_", "05_", "06_", "07_"]
+    assert [p.name[:3] for p in NOTEBOOKS] == [f"{n:02d}_" for n in range(1, 9)]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -91,6 +101,7 @@ def test_notebook_runs(
     notebook_corpus: Path,
     notebook_tagged_corpus: Path,
     notebook_text_corpus: Path,
+    notebook_pair_corpus: Path,
     isolated: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -99,6 +110,7 @@ def test_notebook_runs(
     monkeypatch.setenv("WORDLAB_NOTEBOOK_DATA", str(notebook_corpus))
     monkeypatch.setenv("WORDLAB_NOTEBOOK_TAGGED_DATA", str(notebook_tagged_corpus))
     monkeypatch.setenv("WORDLAB_NOTEBOOK_TEXT_DATA", str(notebook_text_corpus))
+    monkeypatch.setenv("WORDLAB_NOTEBOOK_PAIR_DATA", str(notebook_pair_corpus))
     notebook = nbformat.read(path, as_version=4)
     client = NotebookClient(
         notebook,

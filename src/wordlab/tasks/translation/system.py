@@ -47,7 +47,7 @@ class Translator(TaskSystem):
         decoder_hidden_dim: Hidden size of the decoder.
         decoder_layers: Stacked decoder layers.
         attention_dim: Size of the additive attention's hidden layer (None: the decoder's).
-        dropout: Dropout on the word vectors of both sides (and in the decoder's output layer).
+        dropout: Dropout on the word vectors of both sides (and between decoder layers).
         teacher_forcing: Probability of reading the reference's previous token in training.
         beam_size: Beams of the test decoder (1: greedy).
         length_penalty: GNMT's length normalisation exponent for beam search (0: none).
@@ -114,7 +114,6 @@ class Translator(TaskSystem):
             self.embedder if target_embeddings is None else TokenEmbedder(target_embeddings)
         )
         self.input_dropout = nn.Dropout(dropout)
-        self.target_dropout = nn.Dropout(dropout)
         self.decoder = AttentionDecoder(
             embedding_dim=self.target_embedder.output_dim,
             hidden_dim=decoder_hidden_dim,
@@ -147,7 +146,8 @@ class Translator(TaskSystem):
     # ----------------------------------------------------------------- model
 
     def embed_target(self, ids: torch.Tensor) -> torch.Tensor:
-        return self.target_dropout(self.target_embedder(ids))
+        """Target token vectors (the decoder applies its dropout to them)."""
+        return self.target_embedder(ids)
 
     def encode_source(self, input_ids: torch.Tensor) -> Memory:
         """The decoder's view of a padded source batch (B, S)."""
