@@ -99,3 +99,39 @@ def test_a_checkpoint_translates_as_the_system_it_came_from(
     steps, read = rows[0]["weights"].shape  # the <eos> step too, unless cut at the limit
     assert steps in (len(rows[0]["tokens"]), len(rows[0]["tokens"]) + 1)
     assert read == len(rows[0]["source_tokens"])
+
+
+def write_vectors(path: Path, words: dict[str, list[float]]) -> Path:
+    lines = [f"{len(words)} 4"] + [f"{w} {' '.join(map(str, v))}" for w, v in words.items()]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_each_side_reads_its_own_vector_file_and_word2vec_its_own_text(
+    mt_overrides: list[str], tmp_path: Path
+) -> None:
+    german = write_vectors(tmp_path / "de.txt", {"hund": [1, 0, 0, 0], "katze": [0, 1, 0, 0]})
+    english = write_vectors(tmp_path / "en.txt", {"dog": [0, 0, 1, 0], "cat": [0, 0, 0, 1]})
+    files = [
+        "embedding=pretrained",
+        f"embedding.path={german}",
+        f"+target_embedding.path={english}",
+    ]
+    cfg = compose([*mt_overrides, "data.lowercase=true", *files, "embedding.embedding_dim=4"])
+    datamodule, embeddings, system = build(cfg, instantiate(cfg.data))
+    assert datamodule.vocab is not None and datamodule.target_vocab is not None
+    source_row = system.embedder.embedding.weight[datamodule.vocab.index["hund"]]
+    target_row = system.target_embedder.embedding.weight[datamodule.target_vocab.index["dog"]]
+    assert source_row.tolist() == [1, 0, 0, 0] and target_row.tolist() == [0, 0, 1, 0]
+    assert embeddings.metrics["embedding/found"] == 2
+    assert embeddings.metrics["embedding/target_found"] == 2
+
+    w2v = ["embedding=word2vec", "embedding.embedding_dim=8", "embedding.epochs=1"]
+    cfg = compose([*mt_overrides, "data.lowercase=true", *w2v])
+    datamodule, embeddings, _ = build(cfg, instantiate(cfg.data))
+    names = sorted(p.name for p in embeddings.artifacts)
+    assert names and all(f"target_{n}" in names for n in names if not n.startswith("target_"))
+    assert embeddings.metrics["embedding/vocab_coverage"] == 1.0
+    # every target word has a vector but <bos> and <eos>, which no sentence holds
+    words = len(datamodule.target_vocab) - 2
+    assert embeddings.metrics["embedding/target_vocab_coverage"] == (words - 2) / words

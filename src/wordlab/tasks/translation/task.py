@@ -46,10 +46,8 @@ def build_system(
     assert datamodule.vocab is not None and datamodule.target_vocab is not None
     target = None  # one vocabulary: one table for both sides
     if datamodule.target_vocab is not datamodule.vocab:
-        target = instantiate(cfg.embedding)(
-            vocab=datamodule.target_vocab, source=datamodule.target_side()
-        )
-        embeddings.metrics |= {f"target/{k}": v for k, v in target.metrics.items()}
+        target = target_embeddings(cfg, datamodule)
+        embeddings.metrics |= target.metrics
         embeddings.artifacts += target.artifacts
     encoder = instantiate(cfg.model, input_dim=embeddings.output_dim)
     system = instantiate(
@@ -64,6 +62,30 @@ def build_system(
     )
     system.run_metadata = {"target_vocab": datamodule.target_vocab.tokens}
     return system
+
+
+def target_embeddings(cfg: DictConfig, datamodule: PairDataModule) -> InitialEmbeddings:
+    """The target side's word vectors: the ``embedding`` group with ``target_embedding``'s keys
+    changed (``+target_embedding.path=en.vec``); word2vec trains on the target side's text.
+    Its metrics are ``embedding/target_*`` and its reports ``target_*`` files."""
+    from hydra.utils import instantiate
+    from omegaconf import OmegaConf
+
+    options = OmegaConf.merge(cfg.embedding, cfg.get("target_embedding") or {})
+    output = options.get("output_dir")
+    if output:  # its reports apart from the source side's, renamed below
+        options.output_dir = str(Path(output) / "target")
+    built = instantiate(options)(vocab=datamodule.target_vocab, source=datamodule.target_side())
+    built.metrics = {
+        k.replace("embedding/", "embedding/target_"): v for k, v in built.metrics.items()
+    }
+    renamed = []
+    for path in built.artifacts:
+        if path.is_file() and output:
+            path = path.replace(Path(output) / f"target_{path.name}")
+        renamed.append(path)
+    built.artifacts = renamed
+    return built
 
 
 def load_predictor(
