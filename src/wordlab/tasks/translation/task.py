@@ -71,7 +71,7 @@ def target_embeddings(cfg: DictConfig, datamodule: PairDataModule) -> InitialEmb
     from hydra.utils import instantiate
     from omegaconf import OmegaConf
 
-    options = OmegaConf.merge(cfg.embedding, cfg.get("target_embedding") or {})
+    options: Any = OmegaConf.merge(cfg.embedding, cfg.get("target_embedding") or {})
     output = options.get("output_dir")
     if output:  # its reports apart from the source side's, renamed below
         options.output_dir = str(Path(output) / "target")
