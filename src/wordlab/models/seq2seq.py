@@ -331,7 +331,10 @@ def greedy_decode(
         if bool(done.all()):
             break
         logits, state, weights = decoder.step(embed(tokens), state, memory)
-        tokens = _log_probs(logits, forbidden).argmax(dim=1)  # (B,)
+        if forbidden:  # the argmax of the logits is the log-probabilities' (no softmax)
+            logits = logits.clone()
+            logits[:, list(forbidden)] = float("-inf")
+        tokens = logits.argmax(dim=1)  # (B,)
         history.append(tokens)
         alive.append(~done)
         if weights is not None:

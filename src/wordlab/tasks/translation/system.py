@@ -215,18 +215,22 @@ class Translator(TaskSystem):
 
     # ----------------------------------------------------------------- training
 
-    def _loss(self, batch: dict[str, Any], teacher_forcing: float) -> tuple[torch.Tensor, int]:
+    def _loss(
+        self, batch: dict[str, Any], teacher_forcing: float
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean loss per target token of a batch, and the number of target tokens (a tensor on
+        the batch's device: no wait for the GPU)."""
         logits, _ = self(batch["input_ids"], batch["decoder_inputs"], teacher_forcing)
         targets = batch["targets"]  # (B, T), <pad> after <eos>
         loss = F.cross_entropy(
             logits.reshape(-1, logits.size(-1)).float(), targets.reshape(-1), ignore_index=PAD_ID
         )
-        return loss, int((targets != PAD_ID).sum())
+        return loss, (targets != PAD_ID).sum()
 
     def training_step(self, batch: dict[str, Any], batch_idx: int) -> torch.Tensor:
         loss, tokens = self._loss(batch, self.teacher_forcing)
         self.train_nll.update(loss.detach(), weight=tokens)
-        self.log("train/loss", loss, on_step=True, on_epoch=False, batch_size=tokens)
+        self.log("train/loss", loss, on_step=True, on_epoch=False)
         return loss
 
     def on_train_epoch_end(self) -> None:
