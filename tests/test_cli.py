@@ -50,6 +50,9 @@ def test_train_eval_predict_round_trip(
     [experiment] = [e for e in client.search_experiments() if e.name == "tiny"]
     [finished] = client.search_runs([experiment.experiment_id])
     assert finished.info.status == "FINISHED"
+    # what the command line changed tells it from the other runs of cnn on tiny
+    changed = "batch_size=16 embedding_dim=16 num_filters=8 trainer=cpu lr=0.01 max_epochs=2"
+    assert finished.info.run_name == f"cnn-tiny-random {changed}"
     run_id = finished.info.run_id
 
     evaluated = run("wordlab-eval", f"run_id={run_id}", "split=validation", cwd=tmp_path)

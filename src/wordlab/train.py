@@ -113,7 +113,7 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None, rank_zero
     from hydra.utils import instantiate
 
     from wordlab.tracking.mlflow_run import open_run
-    from wordlab.tracking.sweeps import MLFLOW_LOGGER, config_hash
+    from wordlab.tracking.sweeps import MLFLOW_LOGGER, config_hash, override_label
 
     if not cfg.get("logger"):
         return None
@@ -121,7 +121,12 @@ def _logger(cfg: DictConfig, job: SweepJob | None, run_id: str | None, rank_zero
         return instantiate(cfg.logger)
     if run_id is None and rank_zero:
         experiment = job.experiment_name if job else cfg.logger.experiment_name
-        name = f"{cfg.logger.run_name} {job.label}" if job else cfg.logger.run_name
+        overrides = _overrides()
+        # what the job's sweep or the command line changed: cnn-trec-random lr=0.01 seed=3
+        label = job.label if job else override_label(overrides)
+        if any(o.startswith("run_name=") for o in overrides):
+            label = ""  # the name asked for, as it is
+        name = f"{cfg.logger.run_name} {label}".strip()
         tags = {"wordlab.config_hash": config_hash(cfg), **(job.tags if job else {})}
         location = cfg.logger.get("artifact_location")
         run_id = open_run(cfg.logger.tracking_uri, experiment, name, tags, location).run_id

@@ -119,3 +119,21 @@ def test_describe_names_a_full_disk() -> None:
     except RuntimeError as chained:
         assert describe(chained) == "the disk is full: RuntimeError: saving failed"
     assert describe(ValueError("x")) == "ValueError: x"
+
+
+def test_a_runs_name_says_what_its_command_line_changed() -> None:
+    from wordlab.tracking.sweeps import override_label
+
+    overrides = [
+        "data=local",
+        "data.path=/corpora/trec",
+        "model=cnn",
+        "system.optimizer.lr=0.01",
+        "trainer.max_epochs=3",
+        "callbacks.progress_bar=null",
+        "+tags.purpose=x",
+        "trainer.max_epochs=5",
+        "seed=3",
+    ]
+    assert override_label(overrides) == "lr=0.01 max_epochs=5 seed=3"
+    assert override_label(["data.path=x", "paths.output_dir=y"]) == ""

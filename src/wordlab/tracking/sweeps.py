@@ -56,6 +56,29 @@ class SweepJob:
         }
 
 
+# Overrides a run's name leaves out: the groups its name holds already, where it reads and
+# writes, and how it shows progress.
+UNNAMED_KEYS = ("data", "model", "embedding", "data.path", "run_name", "sweep_name", "task_name")
+UNNAMED_PREFIXES = (
+    "paths.", "logger.", "hydra.", "tags.", "callbacks.progress_bar", "trainer.enable_model_summary"
+)  # fmt: skip
+
+
+def override_label(overrides: list[str]) -> str:
+    """What a command line changed, short, for a run's name: ``system.optimizer.lr=0.01
+    seed=3`` gives ``lr=0.01 seed=3`` (a key given twice once, its last value; values cut at 40
+    characters)."""
+    parts: dict[str, str] = {}
+    for override in overrides:
+        key, _, value = override.partition("=")
+        key = key.lstrip("+~")
+        if key in UNNAMED_KEYS or key.startswith(UNNAMED_PREFIXES):
+            continue
+        parts.pop(key, None)
+        parts[key] = f"{key.rsplit('.', 1)[-1]}={value[:40]}"
+    return " ".join(parts.values())
+
+
 def config_hash(cfg: DictConfig) -> str:
     """Hash of the unresolved config, leaving out output paths and logging settings.
 
