@@ -107,13 +107,13 @@ def test_attention_weights_are_a_distribution_over_real_positions(kind: str) -> 
 
 
 def test_attention_options_are_checked() -> None:
-    with pytest.raises(ValueError, match=r"model\.attention.*\(5\).*\(6\)"):
+    with pytest.raises(ValueError, match=r"system\.attention.*\(5\).*\(6\)"):
         Attention("dot", query_dim=5, key_dim=6)
-    with pytest.raises(ValueError, match="model.attention"):
+    with pytest.raises(ValueError, match="system.attention"):
         AttentionDecoder(4, 5, 6, 7, attention="multihead")
-    with pytest.raises(ValueError, match="decoder cell"):
+    with pytest.raises(ValueError, match="system.decoder_cell"):
         AttentionDecoder(4, 5, 6, 7, cell="transformer")
-    with pytest.raises(ValueError, match="model.attention"):
+    with pytest.raises(ValueError, match="system.attention"):
         AttentionDecoder(4, 5, 6, 7, attention="dot")
 
 

@@ -67,10 +67,10 @@ class Attention(nn.Module):
         super().__init__()
         if kind not in ATTENTIONS or kind == "none":
             kinds = [name for name in ATTENTIONS if name != "none"]
-            raise ValueError(f"unknown model.attention {kind!r}; expected one of {kinds}")
+            raise ValueError(f"unknown system.attention {kind!r}; expected one of {kinds}")
         if kind == "dot" and query_dim != key_dim:
             raise ValueError(
-                f"model.attention='dot' needs the decoder's hidden size ({query_dim}) to equal "
+                f"system.attention='dot' needs the decoder's hidden size ({query_dim}) to equal "
                 f"the encoder's output size ({key_dim}); use 'general' or 'additive'"
             )
         self.kind = kind
@@ -154,9 +154,13 @@ class AttentionDecoder(nn.Module):
     ) -> None:
         super().__init__()
         if cell not in CELLS:
-            raise ValueError(f"unknown decoder cell {cell!r}; expected one of {sorted(CELLS)}")
+            raise ValueError(
+                f"unknown system.decoder_cell {cell!r}; expected one of {sorted(CELLS)}"
+            )
         if attention not in ATTENTIONS:
-            raise ValueError(f"unknown model.attention {attention!r}; expected one of {ATTENTIONS}")
+            raise ValueError(
+                f"unknown system.attention {attention!r}; expected one of {ATTENTIONS}"
+            )
         self.cell = cell
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
