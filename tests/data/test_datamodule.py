@@ -112,3 +112,36 @@ def test_embedded_bbc_news_corpus(tmp_path: Path) -> None:
     assert sum(sizes) == 2225 and sizes[2] == 445
     meta = json.loads((tmp_path / "cache" / data.fingerprint / "meta.json").read_text())
     assert meta["label_names"] == data.label_names
+
+
+def test_a_training_subset_is_stratified_seeded_and_leaves_the_evaluation_splits(
+    tiny_corpus: Path, tmp_path: Path
+) -> None:
+    full = module(tiny_corpus, tmp_path)
+    full.prepare()
+    tenth = module(tiny_corpus, tmp_path, train_fraction=0.1, seed=1)
+    tenth.prepare()
+    assert tenth.stats["train_size"] == 20 and full.stats["train_size"] == 200
+    assert tenth.stats["test_size"] == full.stats["test_size"] == 40
+    labels = tenth.splits["train"]["label"]
+    assert labels.count(0) == labels.count(1) == 10  # stratified
+    again = module(tiny_corpus, tmp_path, train_fraction=0.1, seed=1, batch_size=7)
+    again.prepare()
+    other = module(tiny_corpus, tmp_path, train_fraction=0.1, seed=2)
+    other.prepare()
+    assert again.splits["train"]["text"] == tenth.splits["train"]["text"]  # any model
+    assert other.splits["train"]["text"] != tenth.splits["train"]["text"]  # another seed
+    assert len({full.fingerprint, tenth.fingerprint, other.fingerprint}) == 3
+    sized = module(tiny_corpus, tmp_path, train_size=7, seed=1)
+    sized.prepare()
+    assert sized.stats["train_size"] == 7
+    assert module(tiny_corpus, tmp_path, train_fraction=1.0).compute_fingerprint()
+
+
+def test_training_subset_options_are_checked(tiny_corpus: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="data.train_fraction=0"):
+        module(tiny_corpus, tmp_path, train_fraction=0.0)
+    with pytest.raises(ValueError, match="not both"):
+        module(tiny_corpus, tmp_path, train_fraction=0.5, train_size=3).prepare()
+    with pytest.raises(DataError, match="train_size=500, but split train has 200 rows"):
+        module(tiny_corpus, tmp_path, train_size=500).prepare()

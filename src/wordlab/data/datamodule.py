@@ -46,6 +46,10 @@ class TextDataModule(pl.LightningDataModule):
         label_names: Names for integer labels 0..K-1 without a ``ClassLabel`` feature.
         validation_fraction: Share of train cut out as validation when there is none.
         test_fraction: Share of train cut out as test when there is none.
+        train_fraction: Train on this share of the training rows (after the cuts above),
+            stratified by label and drawn with ``seed``: the same subset for every model of
+            the same seed; validation and test stay whole (learning curves, few labels).
+        train_size: Train on this many training rows instead (not with ``train_fraction``).
         fold: Use rows whose ``fold_field`` equals this as test (k-fold cross-validation).
         fold_field: Column with fold numbers.
         phrase_labels: Train on every labelled phrase of the training trees instead of the
@@ -86,6 +90,8 @@ class TextDataModule(pl.LightningDataModule):
         label_names: list[str] | None = None,
         validation_fraction: float = 0.1,
         test_fraction: float = 0.1,
+        train_fraction: float | None = None,
+        train_size: int | None = None,
         fold: int | None = None,
         fold_field: str = "fold",
         phrase_labels: dict[Any, str] | None = None,
@@ -118,7 +124,12 @@ class TextDataModule(pl.LightningDataModule):
             max_size=max_size,
             validation_fraction=validation_fraction,
             test_fraction=test_fraction,
+            train_size=train_size,
         )
+        if train_fraction is not None and not 0 < train_fraction <= 1:
+            raise ValueError(
+                f"data.train_fraction={train_fraction}: expected more than 0, at most 1"
+            )
         self.path = str(path)
         self.name = name or Path(self.path).name
         self.load_options = {
@@ -134,6 +145,10 @@ class TextDataModule(pl.LightningDataModule):
             "label_names": _plain(label_names),
             "validation_fraction": validation_fraction,
             "test_fraction": test_fraction,
+            "train_fraction": train_fraction,
+            "train_size": train_size,
+            # the subset's draw (the run's seed) makes part of the prepared data only with one
+            "subset_seed": seed if train_fraction is not None or train_size is not None else None,
             "fold": fold,
             "fold_field": fold_field,
             "phrase_labels": _plain(phrase_labels),
@@ -223,6 +238,7 @@ class TextDataModule(pl.LightningDataModule):
             self.settings["fold"],
             self.settings["fold_field"],
         )
+        raw = self.training_subset(raw)
         if self.settings["phrase_labels"] and "train" in raw:
             sentences = raw["train"].num_rows
             raw["train"] = phrases.expand_phrases(
@@ -279,6 +295,20 @@ class TextDataModule(pl.LightningDataModule):
         self.label_names = meta["label_names"]
         self.stats = meta["stats"]
         self.restore_meta(meta)
+
+    def training_subset(
+        self, raw: datasets.DatasetDict, stratify: bool = True
+    ) -> datasets.DatasetDict:
+        """``raw`` with the training split cut to ``data.train_fraction`` or ``train_size``."""
+        settings = self.settings
+        return splits.training_subset(
+            raw,
+            self.path,
+            settings.get("train_fraction"),
+            settings.get("train_size"),
+            self.seed,
+            stratify,
+        )
 
     def extra_meta(self) -> dict[str, Any]:
         """What a data flavour adds to the cache entry's ``meta.json`` besides labels and stats."""

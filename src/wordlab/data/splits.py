@@ -266,24 +266,57 @@ def carve_splits(
     return datasets.DatasetDict({k: splits[k] for k in ("train", "validation", "test")})
 
 
+def training_subset(
+    raw: datasets.DatasetDict,
+    source: str,
+    fraction: float | None,
+    size: int | None,
+    seed: int,
+    stratify: bool = True,
+) -> datasets.DatasetDict:
+    """Keep a seeded share (``fraction``) or number (``size``) of the training rows, stratified
+    by label unless ``stratify`` is false; validation and test stay whole. The same seed gives
+    the same subset whatever the model (learning curves, few-label studies)."""
+    if fraction is None and size is None or "train" not in raw:
+        return raw
+    if fraction is not None and size is not None:
+        raise ValueError("set data.train_fraction or data.train_size, not both")
+    rows = raw["train"].num_rows
+    count = size if size is not None else math.ceil(fraction * rows)  # type: ignore[operator]
+    if count > rows:
+        raise DataError(f"{source}: data.train_size={size}, but split train has {rows} rows")
+    if count == rows:
+        return raw
+    subset = dict(raw)
+    _, subset["train"] = _cut(raw["train"], count / rows, seed, source, stratify, count)
+    log.info("%s: training on %d of the %d training rows (seed %d)", source, count, rows, seed)
+    return datasets.DatasetDict(subset)
+
+
 def _cut(
-    dataset: datasets.Dataset, fraction: float, seed: int, source: str, stratify: bool
+    dataset: datasets.Dataset,
+    fraction: float,
+    seed: int,
+    source: str,
+    stratify: bool,
+    count: int | None = None,
 ) -> tuple[datasets.Dataset, datasets.Dataset]:
+    """Split ``dataset`` into the rest and a seeded cut of ``count`` rows (default: the
+    fraction's, rounded up)."""
+    n_test = count if count is not None else math.ceil(fraction * len(dataset))
     if not stratify:
         order = np.random.default_rng(seed).permutation(len(dataset))
-        n_test = math.ceil(fraction * len(dataset))
         return dataset.select(np.sort(order[n_test:])), dataset.select(np.sort(order[:n_test]))
-    return _stratified_cut(dataset, fraction, seed, source)
+    return _stratified_cut(dataset, n_test, seed, source)
 
 
 def _stratified_cut(
-    dataset: datasets.Dataset, fraction: float, seed: int, source: str
+    dataset: datasets.Dataset, n_test: int, seed: int, source: str
 ) -> tuple[datasets.Dataset, datasets.Dataset]:
-    """The rows ``dataset.train_test_split(test_size=fraction, stratify_by_column="label",
+    """The rows ``dataset.train_test_split(test_size=n_test, stratify_by_column="label",
     seed=seed)`` cuts, computed by the same function, but from the label column read at once:
     ``train_test_split`` reads it value by value (5 s for IMDB's 25,000 rows)."""
     labels = np.asarray(dataset.select_columns(["label"]).with_format("arrow")[:]["label"])
-    n_test = math.ceil(fraction * len(labels))
     rng = np.random.default_rng(seed)
     try:
         kept, cut = next(

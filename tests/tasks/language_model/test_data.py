@@ -41,6 +41,9 @@ def test_the_text_column_of_any_corpus_is_a_stream(tiny_corpus: Path) -> None:
     data.prepare()
     assert data.stats["train_lines"] == 200 and data.stats["test_lines"] == 40
     assert data.vocab is not None and "movie" in data.vocab and "." in data.vocab
+    half = StreamDataModule(path=str(tiny_corpus), train_fraction=0.5)  # of the lines
+    half.prepare()
+    assert half.stats["train_lines"] == 100 and half.stats["test_lines"] == 40
 
 
 def test_training_windows_read_each_stream_in_order_with_the_targets_one_token_ahead() -> None:

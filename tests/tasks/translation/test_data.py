@@ -126,3 +126,9 @@ def test_training_text_of_each_side_feeds_its_word_vectors(pair_corpus: Path) ->
     assert source[0][0] == "der" and target[0][0] == "the"
     assert data.target_side().fingerprint != data.fingerprint
     assert torch.is_tensor(data.split("train").lengths)
+
+
+def test_a_training_subset_keeps_the_evaluation_splits(pair_corpus: Path) -> None:
+    data = module(pair_corpus, train_size=50)
+    data.prepare()
+    assert data.stats["train_size"] == 50 and data.stats["validation_size"] == 30

@@ -112,6 +112,7 @@ class StreamDataModule(TextDataModule):
             self.settings["split_seed"],
             stratify=False,
         )
+        raw = self.training_subset(raw, stratify=False)
         tokenized = prepare.tokenize(raw, self.tokenizer, None, self.num_proc)
         counts = {name: prepare.count_tokens(split) for name, split in tokenized.items()}
         for name, split in tokenized.items():

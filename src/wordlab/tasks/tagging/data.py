@@ -129,6 +129,7 @@ class TaggingDataModule(TextDataModule):
             self.settings["split_seed"],
             stratify=False,
         )
+        raw = self.training_subset(raw, stratify=False)
         reference = "train" if "train" in raw else next(iter(raw))
         if self.source_scheme == "auto" and self.tag_scheme is not None:
             self.source_scheme = schemes.detect_scheme(raw[reference]["tags"])

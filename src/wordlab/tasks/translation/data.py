@@ -168,6 +168,7 @@ class PairDataModule(TextDataModule):
             self.settings["split_seed"],
             stratify=False,
         )
+        raw = self.training_subset(raw, stratify=False)
         max_length = self.settings["max_length"]
         tokenized = _tokenize_side(raw, "source", self.tokenizer, max_length, self.num_proc)
         tokenized = _tokenize_side(
