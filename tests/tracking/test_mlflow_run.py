@@ -137,3 +137,26 @@ def test_a_runs_name_says_what_its_command_line_changed() -> None:
     ]
     assert override_label(overrides) == "lr=0.01 max_epochs=5 seed=3"
     assert override_label(["data.path=x", "paths.output_dir=y"]) == ""
+
+
+def test_the_sweep_plot_averages_seeds_and_draws_a_line_per_other_setting() -> None:
+    import pandas as pd
+
+    from wordlab.tracking.summary import metric_figure
+
+    rows = [
+        {"override.model": model, "override.data.train_fraction": str(f), "override.seed": s}
+        | {"status": "FINISHED", "metrics.test/acc": base + f / 10 + s / 100}
+        for model, base in (("cnn", 0.5), ("bag", 0.4))
+        for f in (0.01, 0.1, 1.0)
+        for s in (1, 2, 3)
+    ]
+    table = pd.DataFrame(rows)
+    keys = ["model", "data.train_fraction", "seed"]
+    figure = metric_figure(table, keys, "metrics.test/acc")
+    model_panel, fraction_panel = figure.axes  # no panel for the seeds
+    assert fraction_panel.get_xscale() == "log" and "over seed" in fraction_panel.get_title()
+    curves = {c.get_label(): c.lines[0].get_ydata() for c in fraction_panel.containers}
+    assert list(curves["cnn"]) == pytest.approx([0.521, 0.53, 0.62])  # means over the seeds
+    assert [t.get_text() for t in model_panel.get_xticklabels()] == ["bag", "cnn"]
+    assert metric_figure(table, ["seed"], "metrics.test/acc") is None

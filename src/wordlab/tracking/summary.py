@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -91,26 +93,57 @@ def best_job(table: pd.DataFrame, metric: str, maximize: bool) -> pd.Series | No
 
 
 def plot_metric(table: pd.DataFrame, keys: Sequence[str], metric: str, path: Path) -> Path | None:
-    """One panel per swept key: the metric of every finished job against that key's values."""
+    """Save ``metric_figure`` as a PNG at ``path`` (None: nothing to plot)."""
+    fig = metric_figure(table, keys, metric)
+    if fig is None:
+        return None
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def metric_figure(table: pd.DataFrame, keys: Sequence[str], metric: str) -> Any:
+    """A matplotlib figure with one panel per swept key but seeds and folds: the metric's mean
+    ± standard deviation over the repetitions (seeds, folds) against the key's values, one line
+    per setting of the other swept keys (a learning curve per model, say), the jobs as faint
+    points. Numbers are an axis (logarithmic when they span more than a factor 50), other
+    values categories."""
     finished = table[table["status"] == "FINISHED"]
-    if not keys or metric not in finished.columns or finished.empty:
+    shown = [k for k in keys if k not in REPEAT_KEYS]
+    if not shown or metric not in finished.columns or finished[metric].isna().all():
         return None
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(4 * len(keys), 3.2))
-    axes = fig.subplots(1, len(keys), squeeze=False)
-    for ax, key in zip(axes[0], keys, strict=True):
+    repeats = [k for k in keys if k in REPEAT_KEYS]
+    fig = Figure(figsize=(4.5 * len(shown), 3.4))
+    axes = fig.subplots(1, len(shown), squeeze=False)
+    for ax, key in zip(axes[0], shown, strict=True):
         values = finished[f"override.{key}"].astype(str)
         numeric = pd.to_numeric(values, errors="coerce")
-        x = numeric if numeric.notna().all() else values
-        ax.scatter(x, finished[metric], alpha=0.7)
+        is_number = bool(numeric.notna().all())
+        categories = sorted(values.unique())
+        where = numeric if is_number else values.map(categories.index)
+        others = [f"override.{k}" for k in shown if k != key]
+        lines = finished.groupby(others, dropna=False) if others else [("", finished)]
+        for setting, jobs in lines:
+            stats = jobs[metric].groupby(where[jobs.index]).agg(["mean", "std"]).sort_index()
+            label = " ".join(str(v) for v in np.atleast_1d(setting)) if others else None
+            ax.errorbar(
+                stats.index, stats["mean"], yerr=stats["std"].fillna(0), marker="o", capsize=3,
+                label=label,
+            )  # fmt: skip
+            ax.scatter(where[jobs.index], jobs[metric], alpha=0.25, s=12, color="grey")
+        if not is_number:
+            ax.set_xticks(range(len(categories)), categories, rotation=30, ha="right")
+        elif numeric.min() > 0 and numeric.max() / numeric.min() > 50:
+            ax.set_xscale("log")
         ax.set_xlabel(key)
         ax.set_ylabel(metric)
-        if numeric.notna().all() and numeric.min() > 0 and numeric.max() / numeric.min() > 50:
-            ax.set_xscale("log")
+        if repeats:
+            ax.set_title(f"mean ± std over {', '.join(repeats)}", fontsize=9)
+        if others and len(lines) > 1:  # type: ignore[arg-type]
+            ax.legend(title=" ".join(o.removeprefix("override.") for o in others), fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    return path
+    return fig
 
 
 def clean(value: object) -> float | None:
