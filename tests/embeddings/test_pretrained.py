@@ -136,3 +136,36 @@ def test_lowercase_fallback_is_counted_and_exact_forms_win(tmp_path: Path) -> No
     plain = pretrained_embeddings(lower, path=str(path), output_dir=str(tmp_path / "out"))
     assert plain.metrics["embedding/found_lowercased"] == 0
     assert torch.equal(plain.weight[2:4], torch.tensor([[0.0, 1.0], [2.0, 2.0]]))
+
+
+def test_vectors_are_scored_on_word_similarity_with_coverage() -> None:
+    from gensim.test.utils import datapath
+
+    from wordlab.embeddings.vectors import similarity_scores
+
+    lines = Path(datapath("wordsim353.tsv")).read_text().splitlines()
+    test = [line.lower().split("\t")[:3] for line in lines if not line.startswith("#")]
+    # pairs with words of their own, such that no other pair of the test has both words
+    pairs: list[tuple[str, str, float]] = []
+    seen: set[str] = set()
+    for first, second, score in test:
+        words = seen | {first, second}
+        chosen = {(a, b) for a, b, _ in pairs} | {(first, second)}
+        others = [(a, b) for a, b, _ in test if {a, b} <= words and (a, b) not in chosen]
+        if first != second and not {first, second} & seen and not others:
+            pairs.append((first, second, float(score)))
+            seen = words
+    total = len(test)
+    # each pair's cosine falls as its human score falls: a perfect rank correlation
+    tokens, rows = ["<pad>", "<unk>"], [[0.0, 0.0], [0.0, 0.0]]
+    for first, second, score in pairs:
+        angle = (10 - score) / 10 * np.pi / 2
+        tokens += [first, second]
+        rows += [[1.0, 0.0], [np.cos(angle), np.sin(angle)]]
+    vocab = Vocabulary(tokens)
+    found = np.array([False, False] + [True] * (len(tokens) - 2))
+    scores = similarity_scores(vocab, torch.tensor(rows), found)
+    assert scores["embedding/wordsim353"] == pytest.approx(1.0, abs=1e-4)  # float32 cosines
+    covered = sum({a, b} <= seen for a, b, _ in test)  # the chosen pairs, and repeats of them
+    assert scores["embedding/wordsim353_coverage"] == pytest.approx(covered / total)
+    assert "embedding/simlex999" not in scores or scores["embedding/simlex999_coverage"] < 0.2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -99,6 +100,39 @@ def write_neighbours(
     return path
 
 
+# Word-similarity tests that gensim's wheel ships (``gensim.test.utils.datapath``): word pairs
+# with human similarity judgements.
+SIMILARITY_TESTS = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
+
+
+def similarity_scores(
+    vocab: Vocabulary, table: torch.Tensor, found: np.ndarray
+) -> dict[str, float]:
+    """Spearman correlation of the vectors' cosine similarities with the human judgements of
+    WordSim-353 (relatedness) and SimLex-999 (similarity), over the pairs whose two words have
+    a vector (case-insensitive), and the share of pairs that do (``_coverage``): how good the
+    vectors are before any training on them. A test none of whose pairs is covered is left out.
+    """
+    from gensim.models import KeyedVectors
+    from gensim.test.utils import datapath
+
+    rows = [i for i in np.flatnonzero(found) if i >= 2]  # not <pad>, <unk>
+    metrics: dict[str, float] = {}
+    if not rows:
+        return metrics
+    vectors = KeyedVectors(table.size(1))
+    vectors.add_vectors([vocab.tokens[i] for i in rows], table[rows].float().numpy())
+    for name, file in SIMILARITY_TESTS.items():
+        try:
+            _, spearman, oov_percent = vectors.evaluate_word_pairs(datapath(file))
+        except ValueError:  # gensim's answer when no pair has both words
+            continue
+        if not math.isnan(spearman.statistic):
+            metrics[f"embedding/{name}"] = float(spearman.statistic)
+            metrics[f"embedding/{name}_coverage"] = 1 - oov_percent / 100
+    return metrics
+
+
 def finish(
     vocab: Vocabulary,
     table: torch.Tensor,
@@ -109,8 +143,10 @@ def finish(
     multichannel: bool,
     artifacts: list[Path] | None = None,
 ) -> InitialEmbeddings:
-    """Write the neighbours report and wrap everything as ``InitialEmbeddings``."""
+    """Write the neighbours report, score the vectors on word similarity, and wrap everything
+    as ``InitialEmbeddings``."""
     folder.mkdir(parents=True, exist_ok=True)
+    metrics = {**metrics, **similarity_scores(vocab, table, found)}
     report = write_neighbours(table, vocab, frequent_words(vocab, found), folder / "neighbours.txt")
     return InitialEmbeddings(
         weight=table,
