@@ -8,6 +8,7 @@ import pytest
 import torch
 from mlflow.tracking import MlflowClient
 
+import wordlab
 from wordlab.config import compose
 from wordlab.data import DataError
 from wordlab.evaluate import evaluate
@@ -36,7 +37,7 @@ def test_cnn_run_is_recorded_in_mlflow(train_overrides: list[str], isolated: Pat
     client = client_for(cfg)
     run = client.get_run(result.run_id)
     assert run.info.status == "FINISHED"
-    assert run.info.run_name == "cnn-tiny-random"
+    assert run.info.run_name.startswith("cnn-tiny-random ") and " lr=0.01" in run.info.run_name
     assert client.get_experiment(run.info.experiment_id).name == "tiny"
     assert run.data.params["model.num_filters"] == "8"
     assert run.data.params["data.batch_size"] == "16"
@@ -230,7 +231,7 @@ def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:
     result = fit(cfg)
     client = client_for(cfg)
     run = client.get_run(result.run_id)
-    assert run.info.run_name == "cnn-tiny-word2vec"
+    assert run.info.run_name.startswith("cnn-tiny-word2vec ")  # and what the overrides change
     metrics = run.data.metrics
     assert metrics["embedding/vocab_coverage"] == 1.0 and metrics["embedding/cache_hit"] == 0.0
     assert metrics["embedding/word2vec_words_per_second"] > 0
@@ -241,6 +242,13 @@ def test_word2vec_multichannel_run(train_overrides: list[str]) -> None:
     predictor = load_run(result.run_id, cfg.logger.tracking_uri)
     assert predictor.system.embedder.static_embedding is not None
     assert len(predictor.predict(["a superb plot"])) == 1
+    trained = wordlab.vectors(result.run_id, tracking_uri=cfg.logger.tracking_uri)
+    initial = wordlab.vectors(result.run_id, "initial", tracking_uri=cfg.logger.tracking_uri)
+    assert len(trained) == len(predictor.vocab) and trained.vector_size == 16
+    assert "superb" in initial.key_to_index and "<pad>" not in initial.key_to_index
+    moved = trained["superb"] - initial["superb"]  # fine-tuning moved the vector
+    assert float((moved**2).sum()) > 0
+    assert "embedding/wordsim353" not in metrics  # no pair of the test in this tiny vocabulary
 
     again = fit(compose([*overrides, "embedding.freeze=true", "embedding.multichannel=false"]))
     repeat = client.get_run(again.run_id).data.metrics

@@ -15,6 +15,7 @@ _LAZY = {
     "load_checkpoint": "wordlab.predictor",
     "runs": "wordlab.tracking.run_table",
     "explain": "wordlab.attribution",
+    "vectors": "wordlab.embeddings.keyed",
 }
 
 
