@@ -14,6 +14,7 @@ _LAZY = {
     "load_run": "wordlab.predictor",
     "load_checkpoint": "wordlab.predictor",
     "runs": "wordlab.tracking.run_table",
+    "sweep_plot": "wordlab.tracking.run_table",
     "explain": "wordlab.attribution",
     "vectors": "wordlab.embeddings.keyed",
 }

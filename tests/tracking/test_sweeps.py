@@ -14,6 +14,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+import wordlab
+
 # Every test here runs whole sweeps through the command line.
 pytestmark = pytest.mark.slow
 
@@ -97,6 +99,9 @@ def test_basic_sweep_parent_children_and_summary(
         r.info.run_id for r in runs
     }
     assert summary_file(client, parent, "metric_vs_parameters.png").read_bytes()[:4] == b"\x89PNG"
+    uri = f"sqlite:///{isolated / 'outputs' / 'mlflow.db'}"
+    [panel] = wordlab.sweep_plot(parent.info.run_id, tracking_uri=uri).axes  # not the seeds
+    assert panel.get_ylabel() == "val/acc_best" and "over seed" in panel.get_title()
 
 
 def test_failed_job_relaunch_and_seed_statistics(

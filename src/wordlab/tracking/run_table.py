@@ -128,3 +128,36 @@ def _numbers(values: pd.Series) -> pd.Series:
     if converted.dtype.kind in "iu":  # whole numbers stay whole next to missing values
         converted = converted.astype("Int64")
     return converted.reindex(values.index)
+
+
+def sweep_plot(
+    parent_run_id: str, metric: str | None = None, tracking_uri: str | None = None
+) -> Any:
+    """The figure of a sweep's summary (``summary/metric_vs_parameters.png``), from its runs:
+    the metric's mean ± std over seeds and folds against each swept key, one line per setting
+    of the other keys; a sweep over ``data.train_fraction`` gives learning curves.
+
+    Args:
+        parent_run_id: The sweep's parent run.
+        metric: A metric of the jobs (default: the sweep's, as its summary ranks jobs by).
+        tracking_uri: The store (as ``wordlab.runs``).
+    """
+    from mlflow.tracking import MlflowClient
+
+    from wordlab.tracking import summary
+
+    client = MlflowClient(default_tracking_uri(tracking_uri))
+    parent = client.get_run(parent_run_id)
+    if metric is None:
+        ranked = [k.removeprefix("best/") for k in parent.data.metrics if k.startswith("best/")]
+        metric = ranked[0] if ranked else "test/loss"
+    table = summary.job_table(client, parent.info.experiment_id, parent_run_id)
+    if table.empty:
+        raise ValueError(f"run {parent_run_id} has no jobs (is it a sweep's parent run?)")
+    figure = summary.metric_figure(table, summary.swept_keys(table), metric)
+    if figure is None:
+        raise ValueError(
+            f"nothing to plot for sweep {parent_run_id}: {metric!r} of its finished jobs against "
+            f"keys other than seeds and folds (swept: {summary.swept_keys(table)})"
+        )
+    return figure
