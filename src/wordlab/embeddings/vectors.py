@@ -116,7 +116,7 @@ def similarity_scores(
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath
 
-    rows = [i for i in np.flatnonzero(found) if i >= 2]  # not <pad>, <unk>
+    rows = [int(i) for i in np.flatnonzero(found) if i >= 2]  # not <pad>, <unk>
     metrics: dict[str, float] = {}
     if not rows:
         return metrics
