@@ -43,6 +43,12 @@ def test_train_eval_predict_round_trip(
 ) -> None:
     trained = run("wordlab-train", *train_overrides, "trainer.max_epochs=2", cwd=tmp_path)
     assert trained.returncode == 0, trained.stderr[-3000:]
+    # quiet: the libraries' INFO lines and warnings go to the run's log file, not the terminal
+    terminal = trained.stdout + trained.stderr
+    assert "MLflow run" in terminal and "GPU available" not in terminal
+    assert "Warning" not in terminal and "deprecated" not in terminal
+    [log_file] = (isolated / "outputs" / "runs").glob("*/*/train.log")
+    assert "GPU available" in log_file.read_text()
     temp = tmp_path / "tmp"  # where eval and predict download the checkpoint, and delete it
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))

@@ -381,8 +381,10 @@ def _log_test_report(
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> float | None:
+    from wordlab.quiet import quiet_terminal
     from wordlab.tracking.sweeps import current_job
 
+    quiet_terminal(bool(cfg.get("verbose")))
     metric = cfg.get("optimized_metric")
     try:
         result = fit(cfg)
