@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -49,6 +50,10 @@ def test_train_eval_predict_round_trip(
     assert "Warning" not in terminal and "deprecated" not in terminal
     [log_file] = (isolated / "outputs" / "runs").glob("*/*/train.log")
     assert "GPU available" in log_file.read_text()
+    # not a terminal: a line per epoch instead of a progress bar, in the log file too
+    for text in (terminal, log_file.read_text()):
+        assert re.search(r"epoch 1/2: .*val/acc [0-9.]+.*\(\d+\.\d s\)", text)
+        assert "epoch 2/2: " in text
     temp = tmp_path / "tmp"  # where eval and predict download the checkpoint, and delete it
     temp.mkdir()
     monkeypatch.setenv("TMPDIR", str(temp))
@@ -60,6 +65,7 @@ def test_train_eval_predict_round_trip(
     changed = "batch_size=16 embedding_dim=16 num_filters=8 trainer=cpu lr=0.01 max_epochs=2"
     assert finished.info.run_name == f"cnn-tiny-random {changed}"
     run_id = finished.info.run_id
+    assert "train.log" in {a.path for a in client.list_artifacts(run_id)}
 
     evaluated = run("wordlab-eval", f"run_id={run_id}", "split=validation", cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]

@@ -78,7 +78,7 @@ def _explain_count(cfg: DictConfig) -> int:
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="eval")
 def _main(cfg: DictConfig) -> None:
-    from wordlab.quiet import quiet_terminal
+    from wordlab.console import quiet_terminal
 
     quiet_terminal(bool(cfg.get("verbose")))
     evaluate(cfg)

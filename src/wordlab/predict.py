@@ -93,7 +93,7 @@ def predict(cfg: DictConfig) -> Path:
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="predict")
 def _main(cfg: DictConfig) -> None:
-    from wordlab.quiet import quiet_terminal
+    from wordlab.console import quiet_terminal
 
     quiet_terminal(bool(cfg.get("verbose")))
     predict(cfg)

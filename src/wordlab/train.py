@@ -261,6 +261,12 @@ def _fit(
         from wordlab.resume import ReopenRun
 
         callbacks.append(ReopenRun(recorder))
+    from wordlab.console import interactive
+    from wordlab.epochs import EpochLines
+
+    if not interactive():  # a log file or a job's output: the epoch lines instead of a bar
+        callbacks = [c for c in callbacks if not _has_progress_bar([c])]
+    callbacks.append(EpochLines())
     if not _has_progress_bar(callbacks):  # callbacks.progress_bar=null: no bar at all
         trainer_overrides = {"enable_progress_bar": False, **trainer_overrides}
     from wordlab.checkpoint_io import StreamingCheckpointIO
@@ -302,6 +308,7 @@ def _fit(
             metrics |= _log_test_report(system, datamodule, recorder, run_dir)
             if model_file:
                 recorder.log_artifacts([model_file], CHECKPOINTS)
+            recorder.log_artifacts(sorted(run_dir.glob("*.log")))  # with the epoch lines
             recorder.finish()
     return TrainResult(
         run_id=recorder.run_id if recorder else None,
@@ -381,7 +388,7 @@ def _log_test_report(
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="train")
 def _main(cfg: DictConfig) -> float | None:
-    from wordlab.quiet import quiet_terminal
+    from wordlab.console import quiet_terminal
     from wordlab.tracking.sweeps import current_job
 
     quiet_terminal(bool(cfg.get("verbose")))

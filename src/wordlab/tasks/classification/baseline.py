@@ -149,7 +149,7 @@ def _start_record(cfg: DictConfig) -> RunRecorder:
 
 @hydra.main(version_base="1.3", config_path=config_dir(), config_name="baseline")
 def _main(cfg: DictConfig) -> None:
-    from wordlab.quiet import quiet_terminal
+    from wordlab.console import quiet_terminal
 
     quiet_terminal(bool(cfg.get("verbose")))
     fit_baseline(cfg)

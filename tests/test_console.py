@@ -2,7 +2,7 @@
 
 import logging
 
-from wordlab.quiet import LibraryChatter
+from wordlab.console import LibraryChatter
 
 
 def record(name: str, level: int) -> logging.LogRecord:

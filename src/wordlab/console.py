@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 
 # Loggers whose INFO lines are the libraries' chatter (their warnings and errors still show).
 LIBRARIES = (
@@ -62,3 +63,8 @@ def quiet_terminal(verbose: bool = False) -> None:
         )
         if terminal and not any(isinstance(f, LibraryChatter) for f in handler.filters):
             handler.addFilter(chatter)
+
+
+def interactive() -> bool:
+    """Whether standard output is a terminal (not a log file or a cluster job's output)."""
+    return sys.stdout.isatty()
