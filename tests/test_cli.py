@@ -66,6 +66,9 @@ def test_train_eval_predict_round_trip(
     assert finished.info.run_name == f"cnn-tiny-random {changed}"
     run_id = finished.info.run_id
     assert "train.log" in {a.path for a in client.list_artifacts(run_id)}
+    # the last lines say where the run is and how to open it
+    assert f"run id:      {run_id}" in terminal and "test:        test/acc " in terminal
+    assert f"/runs/{run_id}" in terminal and "mlflow ui --backend-store-uri sqlite:" in terminal
 
     evaluated = run("wordlab-eval", f"run_id={run_id}", "split=validation", cwd=tmp_path)
     assert evaluated.returncode == 0, evaluated.stderr[-3000:]

@@ -402,7 +402,36 @@ def _main(cfg: DictConfig) -> float | None:
         # summary lists it. Optuna records the trial as failed.
         log.exception("job failed")
         return math.nan if metric else None
+    log.info("%s", finished_block(cfg, result))
     return result.metrics.get(metric) if metric else None
+
+
+def finished_block(cfg: DictConfig, result: TrainResult) -> str:
+    """What a finished run says last: its id, experiment, test metrics, folder, and how to
+    open it in the MLflow UI."""
+    lines = ["run finished"]
+    if result.extra.get("reused"):
+        lines[0] = "run reused (an identical finished run)"
+    if result.run_id:
+        logger = cfg.get("logger") or {}
+        uri = str(logger.get("tracking_uri", ""))
+        lines.append(f"  run id:      {result.run_id}")
+        lines.append(f"  experiment:  {logger.get('experiment_name', '')}")
+        lines.append(f"  open it:     mlflow ui --backend-store-uri {uri}")
+        if uri:
+            from mlflow.tracking import MlflowClient
+
+            experiment = MlflowClient(uri).get_run(result.run_id).info.experiment_id
+            page = f"#/experiments/{experiment}/runs/{result.run_id}"
+            lines.append(f"               then http://127.0.0.1:5000/{page}")
+    # the split's own scores, not those per class, type or bucket
+    tests = {k: v for k, v in sorted(result.metrics.items()) if k.count("/") == 1}
+    shown = [f"{k} {v:.4g}" for k, v in tests.items() if k.startswith("test/")]
+    if shown:
+        lines.append(f"  test:        {' '.join(shown)}")
+    if result.run_dir is not None:
+        lines.append(f"  run folder:  {result.run_dir}")
+    return "\n".join(lines)
 
 
 def main() -> None:
