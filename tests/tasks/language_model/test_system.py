@@ -120,3 +120,15 @@ def test_generation_is_greedy_at_temperature_zero_and_reproducible_with_a_seed()
 def test_padding_is_never_a_target() -> None:
     windows = list(StreamWindows(torch.randint(2, len(VOCAB), (10,)), 4, 5))
     assert all((w["targets"][w["input_ids"] == 0] == IGNORE).all() for w in windows)
+
+
+def test_test_losses_are_kept_by_position_in_one_growing_buffer() -> None:
+    from wordlab.tasks.language_model.system import PositionLosses
+
+    kept = PositionLosses()
+    kept.add(torch.tensor([5, 6, 7]), torch.tensor([0.5, 0.6, 0.7]))
+    kept.add(torch.tensor([1, 2]), torch.tensor([0.1, 0.2]))
+    kept.add(torch.tensor([40]), torch.tensor([4.0]))  # grows past twice its length
+    positions, losses = kept.result()
+    assert positions.tolist() == [1, 2, 5, 6, 7, 40]
+    assert losses.tolist() == pytest.approx([0.1, 0.2, 0.5, 0.6, 0.7, 4.0])

@@ -16,7 +16,7 @@ from wordlab.models.embedder import saved_embeddings
 from wordlab.rebuild import rebuild
 from wordlab.tasks.language_model.data import StreamDataModule, lines_of
 from wordlab.tasks.language_model.predictor import LanguageModelPredictor
-from wordlab.tasks.language_model.system import LanguageModel
+from wordlab.tasks.language_model.system import LanguageModel, PositionLosses
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -144,7 +144,7 @@ def evaluate(
         )
     datamodule.eval_batch_size = batch_size
     system = predictor.system
-    positions, losses = [], []
+    scored = PositionLosses()
     with torch.no_grad():
         for batch in datamodule.dataloader(split):
             batch = {
@@ -152,9 +152,8 @@ def evaluate(
                 for k, v in batch.items()
             }
             token_losses, real = system.window_losses(batch, "eval")
-            positions.append(batch["positions"].reshape(-1)[real].cpu())
-            losses.append(token_losses[real].cpu())
-    metrics = write_reports(folder, datamodule, split, torch.cat(positions), torch.cat(losses))
+            scored.add(batch["positions"].reshape(-1)[real], token_losses[real])
+    metrics = write_reports(folder, datamodule, split, *scored.result())
     table = (folder / "length_buckets.csv").read_text()
     return metrics, table
 
