@@ -43,9 +43,9 @@ def records(store: str | None) -> pd.DataFrame:
     )
     runs["seed"] = runs["params.seed"].astype(str)
     runs["acc"] = (100 * metric("test/acc")).round(2)
-    runs["ppl"] = metric("test/ppl").round(1)
+    runs["ppl"] = metric("val/ppl_best").round(1)
     runs["tensors"] = metric("init/encoder_tensors")
-    runs["words_found"] = metric("init/words_found")
+    runs["words_found"] = (100 * metric("init/words_found")).round(1)  # % of the vocabulary
     runs["vocab"] = metric("data/vocab_size")
     runs["epochs"] = metric("epoch")
     runs["started"] = runs["start_time"].dt.strftime("%Y-%m-%d %H:%M")
@@ -73,10 +73,10 @@ def main() -> None:
     if args.save:
         runs.sort_values(["variant", "corpus", "start", "seed"]).to_csv(args.save, index=False)
     for lm in runs[runs.variant == "lm"].itertuples():
-        print(f"language model {lm.run_id}: test perplexity {lm.ppl}, {lm.minutes} minutes\n")
+        print(f"language model {lm.run_id}: validation perplexity {lm.ppl}, {lm.minutes} minutes\n")
     classifiers = runs[runs.variant != "lm"]
     print("| corpus | start | seeds | test accuracy | per seed | minus random, per seed "
-          "| encoder tensors copied | words found | epochs | minutes |")  # fmt: skip
+          "| encoder tensors copied | words found (%) | epochs | minutes |")  # fmt: skip
     print("|" + "---|" * 10)
     for corpus, group in classifiers.groupby("corpus"):
         random = group[group.start == "random"].set_index("seed")["acc"]
