@@ -301,7 +301,7 @@ class Translator(TaskSystem):
         self._outputs["test"] = []
 
     def test_step(self, batch: dict[str, Any], batch_idx: int) -> None:
-        self._evaluate_step(batch, "test")
+        self.test_batch(batch)
 
     def test_batch(self, batch: dict[str, Any]) -> None:
         """Score a test batch outside a trainer (``wordlab-eval``); ``finish_test`` sums up."""
